@@ -1,0 +1,376 @@
+//! Packed, cache-blocked GEMM (Goto/BLIS style) with a SIMD register-tile micro-kernel.
+//!
+//! ```text
+//! C (m×n) = beta·C + alpha · Σ_s A_s (m×k_s) · B_s (k_s×n)
+//!
+//! for jc in n by NC:             B block  (KC×NC)  packed in NR-wide panels (L2/L3)
+//!   for pc in Σk_s by KC:        K runs across segments s, so many small products share tiles
+//!     for ic in m by MC:         A block  (MC×KC)  packed in MR-tall panels (L2)
+//!       for jr, ir:              MR×NR tile of C in registers, KC rank-1 updates
+//! ```
+//! Segments let the tape accumulate a weight gradient `Σ_steps gᵀ x` as one long product.
+//! Packing takes any strides, so transposed operands cost nothing extra.
+
+use super::matrix::{Accum, MatMut, MatRef, Par};
+use super::simd::Lanes;
+use crate::Float;
+
+/// A list of `(A_s, B_s)` operand pairs whose products are summed by [`gemm_segments`].
+///
+/// Implemented for slices of pairs; the tape implements it over its arenas so that deferred
+/// weight gradients need no temporary vector.
+pub trait Segments<T>: Sync {
+    /// Number of segments.
+    fn count(&self) -> usize;
+    /// Segment `i` (`0 ≤ i < count()`).
+    fn get(&self, i: usize) -> (MatRef<'_, T>, MatRef<'_, T>);
+}
+
+impl<T: Float> Segments<T> for [(MatRef<'_, T>, MatRef<'_, T>)] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn get(&self, i: usize) -> (MatRef<'_, T>, MatRef<'_, T>) {
+        self[i]
+    }
+}
+
+#[cfg(target_feature = "avx512f")]
+const MR: usize = 8;
+#[cfg(not(target_feature = "avx512f"))]
+const MR: usize = 6;
+/// Vectors per tile row.
+const NV: usize = 2;
+const KC: usize = 256;
+const MC: usize = 96;
+const NC: usize = 2048;
+/// Below this many multiply-adds the unpacked path is used.
+const SMALL: usize = 4096;
+/// Above this many multiply-adds `Par::Rayon` splits the rows of C.
+#[cfg(feature = "rayon")]
+const PAR_MIN: usize = 1 << 21;
+
+/// `C = beta·C + alpha·A·B` for strided `A` (m×k), `B` (k×n) into row-major `C` (m×n);
+/// `beta` is 0 for [`Accum::Replace`] (C is then never read) and 1 for [`Accum::Add`].
+///
+/// # Panics
+/// If the shapes do not agree (message names both shapes).
+///
+/// # Example
+/// ```
+/// use neurodyn::dense::{gemm, Accum, MatMut, MatRef, Par};
+/// let a = [1.0_f64, 2.0, 3.0, 4.0]; // [[1,2],[3,4]]
+/// let b = [5.0_f64, 6.0, 7.0, 8.0];
+/// let mut c = [0.0_f64; 4];
+/// gemm(MatMut::new(&mut c, 2, 2), Accum::Replace, 1.0,
+///      MatRef::new(&a, 2, 2), MatRef::new(&b, 2, 2), Par::Seq);
+/// assert_eq!(c, [19.0, 22.0, 43.0, 50.0]);
+/// ```
+#[track_caller]
+pub fn gemm<T: Float>(
+    dst: MatMut<'_, T>,
+    accum: Accum,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    par: Par,
+) {
+    gemm_segments(dst, accum, alpha, &[(a, b)][..], par);
+}
+
+/// `C = beta·C + alpha·Σ_s A_s·B_s` (all `A_s` are m×k_s, all `B_s` are k_s×n).
+///
+/// # Panics
+/// If any segment's shapes disagree with `C` or with each other.
+#[track_caller]
+pub fn gemm_segments<T: Float>(
+    mut dst: MatMut<'_, T>,
+    accum: Accum,
+    alpha: T,
+    segs: &(impl Segments<T> + ?Sized),
+    par: Par,
+) {
+    let (m, n) = (dst.rows, dst.cols);
+    let mut ktot = 0;
+    for i in 0..segs.count() {
+        let (a, b) = segs.get(i);
+        assert!(
+            a.rows == m && b.cols == n && a.cols == b.rows,
+            "gemm: segment {i}: A is {}×{}, B is {}×{}, C is {m}×{n}",
+            a.rows,
+            a.cols,
+            b.rows,
+            b.cols
+        );
+        ktot += a.cols;
+    }
+    if m == 0 || n == 0 {
+        return;
+    }
+    if ktot == 0 || alpha == T::ZERO {
+        if accum == Accum::Replace {
+            for i in 0..m {
+                dst.row_mut(i).fill(T::ZERO);
+            }
+        }
+        return;
+    }
+    let work = m * n * ktot;
+    #[cfg(feature = "rayon")]
+    if par == Par::Rayon && work >= PAR_MIN && m >= 2 * MR {
+        let threads = rayon::current_num_threads().max(1);
+        let chunks = threads.min(m / MR).max(1);
+        if chunks > 1 {
+            let rows_per = m.div_ceil(chunks).div_ceil(MR) * MR;
+            par_rows(dst, accum, alpha, segs, rows_per, 0);
+            return;
+        }
+    }
+    let _ = par;
+    if work < SMALL || m < 2 {
+        small(dst, accum, alpha, segs);
+    } else {
+        packed(dst, accum, alpha, segs, 0);
+    }
+}
+
+#[cfg(feature = "rayon")]
+fn par_rows<T: Float>(
+    dst: MatMut<'_, T>,
+    accum: Accum,
+    alpha: T,
+    segs: &(impl Segments<T> + ?Sized),
+    rows_per: usize,
+    r0: usize,
+) {
+    if dst.rows <= rows_per {
+        packed(dst, accum, alpha, segs, r0);
+        return;
+    }
+    let half = (dst.rows / rows_per).div_ceil(2) * rows_per;
+    let (top, bottom) = dst.split_rows(half);
+    rayon::join(
+        || par_rows(top, accum, alpha, segs, rows_per, r0),
+        || par_rows(bottom, accum, alpha, segs, rows_per, r0 + half),
+    );
+}
+
+/// Unpacked path for tiny products: row-axpy or dot formulations by layout.
+fn small<T: Float>(
+    mut dst: MatMut<'_, T>,
+    accum: Accum,
+    alpha: T,
+    segs: &(impl Segments<T> + ?Sized),
+) {
+    let (m, n) = (dst.rows, dst.cols);
+    for i in 0..m {
+        let row = dst.row_mut(i);
+        if accum == Accum::Replace {
+            row.fill(T::ZERO);
+        }
+        for s in 0..segs.count() {
+            let (a, b) = segs.get(s);
+            for kk in 0..a.cols {
+                let aik = alpha * a.at(i, kk);
+                if b.cs == 1 {
+                    let brow = &b.data[kk * b.rs..kk * b.rs + n];
+                    super::blas1::axpy(row, aik, brow);
+                } else {
+                    for (j, c) in row.iter_mut().enumerate() {
+                        *c = aik.mul_add(b.at(kk, j), *c);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Packs rows `i0..i0+mc` and the global K range `k0..k0+kc` of the segmented A into MR-tall
+/// panels (zero-padded), layout `[panel][k][MR]`.
+fn pack_a<T: Float>(
+    dst: &mut [T],
+    segs: &(impl Segments<T> + ?Sized),
+    i0: usize,
+    mc: usize,
+    k0: usize,
+    kc: usize,
+) {
+    let panels = mc.div_ceil(MR);
+    let mut seg_start = 0;
+    for s in 0..segs.count() {
+        let (a, _) = segs.get(s);
+        let ks = a.cols;
+        let lo = k0.max(seg_start);
+        let hi = (k0 + kc).min(seg_start + ks);
+        if lo < hi {
+            for p in 0..panels {
+                let rows = MR.min(mc - p * MR);
+                let base = p * kc * MR;
+                for kg in lo..hi {
+                    let kl = kg - seg_start;
+                    let out = &mut dst[base + (kg - k0) * MR..base + (kg - k0) * MR + MR];
+                    let col = &a.data[kl * a.cs..];
+                    for (r, o) in out.iter_mut().enumerate().take(rows) {
+                        *o = col[(i0 + p * MR + r) * a.rs];
+                    }
+                    out[rows..].fill(T::ZERO);
+                }
+            }
+        }
+        seg_start += ks;
+    }
+}
+
+/// Packs the global K range `k0..k0+kc` and columns `j0..j0+nc` of the segmented B into
+/// NR-wide panels (zero-padded), layout `[panel][k][NR]`.
+fn pack_b<T: Float>(
+    dst: &mut [T],
+    segs: &(impl Segments<T> + ?Sized),
+    k0: usize,
+    kc: usize,
+    j0: usize,
+    nc: usize,
+) {
+    let nr = NV * T::Lanes::N;
+    let panels = nc.div_ceil(nr);
+    let mut seg_start = 0;
+    for s in 0..segs.count() {
+        let (_, b) = segs.get(s);
+        let ks = b.rows;
+        let lo = k0.max(seg_start);
+        let hi = (k0 + kc).min(seg_start + ks);
+        if lo < hi {
+            for p in 0..panels {
+                let cols = nr.min(nc - p * nr);
+                let base = p * kc * nr;
+                for kg in lo..hi {
+                    let kl = kg - seg_start;
+                    let out = &mut dst[base + (kg - k0) * nr..base + (kg - k0) * nr + nr];
+                    let row0 = kl * b.rs + (j0 + p * nr) * b.cs;
+                    if b.cs == 1 {
+                        out[..cols].copy_from_slice(&b.data[row0..row0 + cols]);
+                    } else {
+                        for (c, o) in out.iter_mut().enumerate().take(cols) {
+                            *o = b.data[row0 + c * b.cs];
+                        }
+                    }
+                    out[cols..].fill(T::ZERO);
+                }
+            }
+        }
+        seg_start += ks;
+    }
+}
+
+/// The register tile: `acc += Σ_k a[k][0..MR] ⊗ b[k][0..NR]`.
+#[inline(always)]
+fn micro<T: Float>(kc: usize, a: &[T], b: &[T]) -> [[T::Lanes; NV]; MR] {
+    let n = T::Lanes::N;
+    let mut acc = [[T::Lanes::splat(T::ZERO); NV]; MR];
+    for (ak, bk) in a[..kc * MR]
+        .chunks_exact(MR)
+        .zip(b[..kc * NV * n].chunks_exact(NV * n))
+    {
+        let mut bv = [T::Lanes::splat(T::ZERO); NV];
+        for (j, v) in bv.iter_mut().enumerate() {
+            *v = T::Lanes::load(&bk[j * n..]);
+        }
+        for i in 0..MR {
+            let ai = T::Lanes::splat(ak[i]);
+            for j in 0..NV {
+                acc[i][j] = ai.mul_add(bv[j], acc[i][j]);
+            }
+        }
+    }
+    acc
+}
+
+/// The packed path; rows of every `A_s` are offset by `row0` (a row block of C).
+fn packed<T: Float>(
+    mut dst: MatMut<'_, T>,
+    accum: Accum,
+    alpha: T,
+    segs: &(impl Segments<T> + ?Sized),
+    row0: usize,
+) {
+    let (m, n) = (dst.rows, dst.cols);
+    let ktot: usize = (0..segs.count()).map(|s| segs.get(s).0.cols).sum();
+    let lanes = T::Lanes::N;
+    let nr = NV * lanes;
+    T::with_scratch(|apack, bpack| {
+        let kc_max = KC.min(ktot);
+        let need_a = MC.min(m).div_ceil(MR) * MR * kc_max;
+        let need_b = NC.min(n).div_ceil(nr) * nr * kc_max;
+        if apack.len() < need_a {
+            apack.resize(need_a, T::ZERO);
+        }
+        if bpack.len() < need_b {
+            bpack.resize(need_b, T::ZERO);
+        }
+        let valpha = T::Lanes::splat(alpha);
+        for jc in (0..n).step_by(NC) {
+            let nc = NC.min(n - jc);
+            for pc in (0..ktot).step_by(KC) {
+                let kc = KC.min(ktot - pc);
+                pack_b(bpack, segs, pc, kc, jc, nc);
+                let overwrite = accum == Accum::Replace && pc == 0;
+                for ic in (0..m).step_by(MC) {
+                    let mc = MC.min(m - ic);
+                    pack_a(apack, segs, row0 + ic, mc, pc, kc);
+                    for jr in 0..nc.div_ceil(nr) {
+                        let bp = &bpack[jr * kc * nr..(jr + 1) * kc * nr];
+                        let cols = nr.min(nc - jr * nr);
+                        let j0 = jc + jr * nr;
+                        for ir in 0..mc.div_ceil(MR) {
+                            let ap = &apack[ir * kc * MR..(ir + 1) * kc * MR];
+                            let acc = micro::<T>(kc, ap, bp);
+                            let rows = MR.min(mc - ir * MR);
+                            let i0 = ic + ir * MR;
+                            store_tile::<T>(&mut dst, &acc, i0, rows, j0, cols, valpha, overwrite);
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn store_tile<T: Float>(
+    dst: &mut MatMut<'_, T>,
+    acc: &[[T::Lanes; NV]; MR],
+    i0: usize,
+    rows: usize,
+    j0: usize,
+    cols: usize,
+    valpha: T::Lanes,
+    overwrite: bool,
+) {
+    let n = T::Lanes::N;
+    if cols == NV * n {
+        for (i, acc_row) in acc.iter().enumerate().take(rows) {
+            let row = &mut dst.row_mut(i0 + i)[j0..j0 + cols];
+            for (j, v) in acc_row.iter().enumerate() {
+                let c = &mut row[j * n..(j + 1) * n];
+                let out = if overwrite {
+                    *v * valpha
+                } else {
+                    v.mul_add(valpha, T::Lanes::load(c))
+                };
+                out.store(c);
+            }
+        }
+    } else {
+        let mut buf = [T::ZERO; 64];
+        for (i, acc_row) in acc.iter().enumerate().take(rows) {
+            let row = &mut dst.row_mut(i0 + i)[j0..j0 + cols];
+            for (j, v) in acc_row.iter().enumerate() {
+                (*v * valpha).store(&mut buf[j * n..]);
+            }
+            for (c, &x) in row.iter_mut().zip(&buf[..cols]) {
+                *c = if overwrite { x } else { *c + x };
+            }
+        }
+    }
+}

@@ -1,0 +1,529 @@
+//! The backward pass: one reverse loop and ONE match, the derivative table of every op.
+
+use super::op::{Axis, Bcast, BinKind, Op};
+use super::{Deferred, Node, Tape, Var};
+use crate::Float;
+use crate::dense::simd::Lanes;
+use crate::dense::{self, Accum, MatMut, MatRef, Segments, Unary};
+
+const NONE: u32 = u32::MAX;
+
+impl<T: Float> Tape<T> {
+    /// Reverse pass from a `1 × 1` root with seed 1: afterwards [`Tape::grad`] holds
+    /// `∂root/∂node` for every node that needs a gradient.
+    ///
+    /// # Panics
+    /// If `root` is not `1 × 1` or is foreign to this tape.
+    #[track_caller]
+    pub fn backward(&mut self, root: Var) {
+        let (r, c) = self.shape(root);
+        assert!(
+            r == 1 && c == 1,
+            "backward: root is {r}×{c}; use backward_seeded for a VJP"
+        );
+        self.backward_seeded(root, &[T::ONE]);
+    }
+
+    /// Vector–Jacobian product: reverse pass from any node with cotangent `seed` (its shape).
+    ///
+    /// # Panics
+    /// If `seed` has the wrong length.
+    #[track_caller]
+    pub fn backward_seeded(&mut self, root: Var, seed: &[T]) {
+        let r = self.id("backward", root);
+        let rn = self.nodes[r];
+        assert_eq!(
+            seed.len(),
+            rn.len(),
+            "backward_seeded: seed has {} elements for a {}×{} root",
+            seed.len(),
+            rn.rows,
+            rn.cols
+        );
+        self.grad.clear();
+        self.grad.resize(rn.off + rn.len(), T::ZERO);
+        self.grad[rn.range()].copy_from_slice(seed);
+        self.defer.clear();
+        self.defer_head.clear();
+        self.defer_head.resize(r + 1, NONE);
+        for i in (0..=r).rev() {
+            if self.defer_head[i] != NONE {
+                self.flush_deferred(i);
+            }
+            let node = self.nodes[i];
+            if node.needs_grad {
+                self.rule(i, node);
+            }
+        }
+    }
+
+    /// Sums the queued weight-gradient products of leaf `i` as one segmented GEMM.
+    fn flush_deferred(&mut self, i: usize) {
+        let w = self.nodes[i];
+        let (glo, ghi) = self.grad.split_at_mut(w.off + w.len());
+        let segs = DeferredSegs {
+            nodes: &self.nodes,
+            val: &self.val,
+            ghi,
+            base: w.off + w.len(),
+            defer: &self.defer,
+            head: self.defer_head[i],
+            count: list_len(&self.defer, self.defer_head[i]),
+        };
+        let dst = MatMut::new(&mut glo[w.range()], w.rows as usize, w.cols as usize);
+        dense::gemm_segments(dst, Accum::Add, T::ONE, &segs, dense::Par::Rayon);
+        self.defer_head[i] = NONE;
+    }
+
+    #[inline]
+    fn rule(&mut self, i: usize, node: Node<T>) {
+        let Tape {
+            nodes,
+            val,
+            grad,
+            aux,
+            defer,
+            defer_head,
+            ..
+        } = self;
+        let (glo, ghi) = grad.split_at_mut(node.off);
+        let g = &ghi[..node.len()];
+        let y = &val[node.range()];
+        let (rows, cols) = (node.rows as usize, node.cols as usize);
+        // The gradient slice of a parent, if it wants one.
+        macro_rules! gp {
+            ($p:expr) => {{
+                let n = &nodes[$p as usize];
+                if n.needs_grad {
+                    Some(&mut glo[n.range()])
+                } else {
+                    None
+                }
+            }};
+        }
+        macro_rules! vp {
+            ($p:expr) => {
+                &val[nodes[$p as usize].range()]
+            };
+        }
+        match node.op {
+            Op::Leaf | Op::Param { .. } | Op::Detach(_) => {}
+            Op::Binary { kind, a, b, bcast } => {
+                let (av, bv) = (vp!(a), vp!(b));
+                match kind {
+                    BinKind::Add | BinKind::Sub => {
+                        if let Some(ga) = gp!(a) {
+                            dense::update_with(ga, g, |d, g| d + g);
+                        }
+                        let sign = if kind == BinKind::Add {
+                            T::ONE
+                        } else {
+                            -T::ONE
+                        };
+                        if let Some(gb) = gp!(b) {
+                            reduce_into(gb, g, g, cols, bcast, sign, |g, _| g);
+                        }
+                    }
+                    BinKind::Mul => {
+                        if let Some(ga) = gp!(a) {
+                            bcast_update(ga, g, bv, cols, bcast, |d, g, b| g.mul_add(b, d));
+                        }
+                        if let Some(gb) = gp!(b) {
+                            reduce_into(gb, g, av, cols, bcast, T::ONE, |g, a| g * a);
+                        }
+                    }
+                    BinKind::Div => {
+                        if let Some(ga) = gp!(a) {
+                            bcast_update(ga, g, bv, cols, bcast, |d, g, b| d + g / b);
+                        }
+                        if let Some(gb) = gp!(b) {
+                            // ∂(a/b)/∂b = −y/b, summed over the broadcast axes.
+                            div_rhs_grad(gb, g, y, bv, cols, bcast);
+                        }
+                    }
+                }
+            }
+            Op::Scale(a, s) => {
+                if let Some(ga) = gp!(a) {
+                    dense::axpy(ga, s, g);
+                }
+            }
+            Op::AddScalar(a, _) => {
+                if let Some(ga) = gp!(a) {
+                    dense::axpy(ga, T::ONE, g);
+                }
+            }
+            Op::AddScaled { a, b, s } => {
+                if let Some(ga) = gp!(a) {
+                    dense::axpy(ga, T::ONE, g);
+                }
+                if let Some(gb) = gp!(b) {
+                    dense::axpy(gb, s, g);
+                }
+            }
+            Op::LinComb { start, len } => {
+                for &(p, c) in &aux[start as usize..(start + len) as usize] {
+                    if let Some(gx) = gp!(p) {
+                        dense::axpy(gx, c, g);
+                    }
+                }
+            }
+            Op::Map(f, a) => {
+                if let Some(ga) = gp!(a) {
+                    map_vjp(ga, g, vp!(a), y, f);
+                }
+            }
+            Op::MatMul { a, b, tb } => {
+                let (na, nb) = (nodes[a as usize], nodes[b as usize]);
+                let (m, k) = (na.rows as usize, na.cols as usize);
+                let gm = MatRef::new(g, rows, cols);
+                let bm = MatRef::new(vp!(b), nb.rows as usize, nb.cols as usize);
+                if na.needs_grad {
+                    // Y = A B: dA += G Bᵀ;  Y = A Bᵀ: dA += G B.
+                    let dst = MatMut::new(&mut glo[na.range()], m, k);
+                    let bop = if tb { bm } else { bm.t() };
+                    super::build_linalg::matmul_into(dst, Accum::Add, gm, bop);
+                }
+                if nb.needs_grad {
+                    if matches!(nb.op, Op::Leaf | Op::Param { .. }) {
+                        defer.push(Deferred {
+                            node: i as u32,
+                            next: defer_head[b as usize],
+                        });
+                        defer_head[b as usize] = (defer.len() - 1) as u32;
+                    } else {
+                        let am = MatRef::new(vp!(a), m, k);
+                        let dst =
+                            MatMut::new(&mut glo[nb.range()], nb.rows as usize, nb.cols as usize);
+                        let (l, r) = if tb { (gm.t(), am) } else { (am.t(), gm) };
+                        super::build_linalg::matmul_into(dst, Accum::Add, l, r);
+                    }
+                }
+            }
+            Op::Reduce { x, axis, mean } => {
+                if let Some(gx) = gp!(x) {
+                    let xn = nodes[x as usize];
+                    let (xr, xc) = (xn.rows as usize, xn.cols as usize);
+                    let count = match axis {
+                        Axis::All => xr * xc,
+                        Axis::Rows => xc,
+                        Axis::Cols => xr,
+                    };
+                    let s = if mean {
+                        T::ONE / T::from_usize(count.max(1))
+                    } else {
+                        T::ONE
+                    };
+                    if xc > 0 {
+                        for (r, row) in gx.chunks_exact_mut(xc).enumerate() {
+                            match axis {
+                                Axis::All => add_const(row, s * g[0]),
+                                Axis::Rows => add_const(row, s * g[r]),
+                                Axis::Cols => dense::axpy(row, s, g),
+                            }
+                        }
+                    }
+                }
+            }
+            Op::LogSumExpRows(x) => {
+                if let Some(gx) = gp!(x) {
+                    let xc = nodes[x as usize].cols as usize;
+                    let xv = vp!(x);
+                    for r in 0..rows {
+                        let (gr, xr) = (&mut gx[r * xc..(r + 1) * xc], &xv[r * xc..(r + 1) * xc]);
+                        let (l, gs) = (T::Lanes::splat(y[r]), T::Lanes::splat(g[r]));
+                        if y[r].is_finite() {
+                            dense::update_with(gr, xr, |d, x| {
+                                gs.mul_add(crate::dense::math::exp::<T>(x - l), d)
+                            });
+                        }
+                    }
+                }
+            }
+            Op::SoftmaxRows(x) => {
+                if let Some(gx) = gp!(x) {
+                    for r in 0..rows {
+                        let (yr, gr) = (&y[r * cols..(r + 1) * cols], &g[r * cols..(r + 1) * cols]);
+                        let s = T::Lanes::splat(dense::dot(gr, yr));
+                        dense::update2_with(
+                            &mut gx[r * cols..(r + 1) * cols],
+                            gr,
+                            yr,
+                            |d, g, y| y.mul_add(g - s, d),
+                        );
+                    }
+                }
+            }
+            Op::LogSoftmaxRows(x) => {
+                if let Some(gx) = gp!(x) {
+                    for r in 0..rows {
+                        let (yr, gr) = (&y[r * cols..(r + 1) * cols], &g[r * cols..(r + 1) * cols]);
+                        let s = T::Lanes::splat(dense::sum(gr));
+                        dense::update2_with(
+                            &mut gx[r * cols..(r + 1) * cols],
+                            gr,
+                            yr,
+                            |d, g, y| d + g - s * crate::dense::math::exp::<T>(y),
+                        );
+                    }
+                }
+            }
+            Op::ConcatCols { start, len } => {
+                let mut c0 = 0;
+                for &(p, _) in &aux[start as usize..(start + len) as usize] {
+                    let pc = nodes[p as usize].cols as usize;
+                    if let Some(gx) = gp!(p)
+                        && pc > 0
+                    {
+                        for (r, dst) in gx.chunks_exact_mut(pc).enumerate() {
+                            dense::axpy(dst, T::ONE, &g[r * cols + c0..r * cols + c0 + pc]);
+                        }
+                    }
+                    c0 += pc;
+                }
+            }
+            Op::ConcatRows { start, len } => {
+                let mut o = 0;
+                for &(p, _) in &aux[start as usize..(start + len) as usize] {
+                    let pl = nodes[p as usize].len();
+                    if let Some(gx) = gp!(p) {
+                        dense::axpy(gx, T::ONE, &g[o..o + pl]);
+                    }
+                    o += pl;
+                }
+            }
+            Op::SliceCols { x, start } => {
+                if let Some(gx) = gp!(x) {
+                    let xc = nodes[x as usize].cols as usize;
+                    let s = start as usize;
+                    if cols > 0 {
+                        for (r, gr) in g.chunks_exact(cols).enumerate() {
+                            dense::axpy(&mut gx[r * xc + s..r * xc + s + cols], T::ONE, gr);
+                        }
+                    }
+                }
+            }
+            Op::SliceRows { x, start } => {
+                if let Some(gx) = gp!(x) {
+                    let s = start as usize * cols;
+                    dense::axpy(&mut gx[s..s + g.len()], T::ONE, g);
+                }
+            }
+            Op::Transpose(x) => {
+                if let Some(gx) = gp!(x) {
+                    // x is cols×rows; gx[j][i] += g[i][j]
+                    for j in 0..cols {
+                        for r in 0..rows {
+                            gx[j * rows + r] += g[r * cols + j];
+                        }
+                    }
+                }
+            }
+            Op::BroadcastRows(x) => {
+                if let Some(gx) = gp!(x) {
+                    dense::col_sums_acc(gx, g, rows, cols);
+                }
+            }
+        }
+    }
+}
+
+fn list_len(defer: &[Deferred], mut head: u32) -> usize {
+    let mut n = 0;
+    while head != NONE {
+        n += 1;
+        head = defer[head as usize].next;
+    }
+    n
+}
+
+/// The queued products of one weight, as GEMM segments over the tape's arenas.
+struct DeferredSegs<'a, T: Float> {
+    nodes: &'a [Node<T>],
+    val: &'a [T],
+    ghi: &'a [T],
+    base: usize,
+    defer: &'a [Deferred],
+    head: u32,
+    count: usize,
+}
+
+impl<T: Float> Segments<T> for DeferredSegs<'_, T> {
+    fn count(&self) -> usize {
+        self.count
+    }
+    fn get(&self, i: usize) -> (MatRef<'_, T>, MatRef<'_, T>) {
+        let mut e = self.head;
+        for _ in 0..i {
+            e = self.defer[e as usize].next;
+        }
+        let mm = self.nodes[self.defer[e as usize].node as usize];
+        let Op::MatMul { a, tb, .. } = mm.op else {
+            unreachable!("internal: deferred entry is not a matmul")
+        };
+        let an = self.nodes[a as usize];
+        let (m, k, n) = (an.rows as usize, an.cols as usize, mm.cols as usize);
+        let g = MatRef::new(
+            &self.ghi[mm.off - self.base..mm.off - self.base + m * n],
+            m,
+            n,
+        );
+        let av = MatRef::new(&self.val[an.range()], m, k);
+        // Y = A Bᵀ: dB += Gᵀ A;   Y = A B: dB += Aᵀ G.
+        if tb { (g.t(), av) } else { (av.t(), g) }
+    }
+}
+
+#[inline(always)]
+fn add_const<T: Float>(dst: &mut [T], c: T) {
+    for d in dst {
+        *d += c;
+    }
+}
+
+/// `dst += h(g, b)` elementwise where `b` is broadcast like the forward op's right operand.
+#[inline(always)]
+fn bcast_update<T: Float>(
+    dst: &mut [T],
+    g: &[T],
+    b: &[T],
+    cols: usize,
+    bcast: Bcast,
+    h: impl Fn(T::Lanes, T::Lanes, T::Lanes) -> T::Lanes + Copy,
+) {
+    if cols == 0 {
+        return;
+    }
+    match bcast {
+        Bcast::None => dense::update2_with(dst, g, b, h),
+        Bcast::Row => {
+            for (d, gr) in dst.chunks_exact_mut(cols).zip(g.chunks_exact(cols)) {
+                dense::update2_with(d, gr, b, h);
+            }
+        }
+        Bcast::Col => {
+            for ((d, gr), &bs) in dst.chunks_exact_mut(cols).zip(g.chunks_exact(cols)).zip(b) {
+                let bv = T::Lanes::splat(bs);
+                dense::update_with(d, gr, |d, g| h(d, g, bv));
+            }
+        }
+        Bcast::Scalar => {
+            let bv = T::Lanes::splat(b[0]);
+            dense::update_with(dst, g, |d, g| h(d, g, bv));
+        }
+    }
+}
+
+/// `gb += sign · Σ_broadcast h(g, x)`: the right operand's gradient, summed over the axes it was
+/// broadcast along.
+#[inline(always)]
+fn reduce_into<T: Float>(
+    gb: &mut [T],
+    g: &[T],
+    x: &[T],
+    cols: usize,
+    bcast: Bcast,
+    sign: T,
+    h: impl Fn(T::Lanes, T::Lanes) -> T::Lanes + Copy,
+) {
+    if cols == 0 {
+        return;
+    }
+    let sv = T::Lanes::splat(sign);
+    match bcast {
+        Bcast::None => dense::update2_with(gb, g, x, |d, g, x| h(g, x).mul_add(sv, d)),
+        Bcast::Row => {
+            for (gr, xr) in g.chunks_exact(cols).zip(x.chunks_exact(cols)) {
+                dense::update2_with(gb, gr, xr, |d, g, x| h(g, x).mul_add(sv, d));
+            }
+        }
+        Bcast::Col => {
+            for ((d, gr), xr) in gb
+                .iter_mut()
+                .zip(g.chunks_exact(cols))
+                .zip(x.chunks_exact(cols))
+            {
+                *d += sign * lane_sum(gr, xr, h);
+            }
+        }
+        Bcast::Scalar => gb[0] += sign * lane_sum(g, x, h),
+    }
+}
+
+/// `Σ_i h(a_i, b_i)` with SIMD lanes (padding lanes contribute `h(0, 0)`, which is 0 for the
+/// products used here).
+#[inline(always)]
+fn lane_sum<T: Float>(a: &[T], b: &[T], h: impl Fn(T::Lanes, T::Lanes) -> T::Lanes) -> T {
+    let n = T::Lanes::N;
+    let mut acc = T::Lanes::splat(T::ZERO);
+    let body = a.len() / n * n;
+    for (x, y) in a[..body].chunks_exact(n).zip(b[..body].chunks_exact(n)) {
+        acc = acc + h(T::Lanes::load(x), T::Lanes::load(y));
+    }
+    let mut s = acc.reduce_sum();
+    for (&x, &y) in a[body..].iter().zip(&b[body..]) {
+        let mut bx = [T::ZERO; 16];
+        let mut by = [T::ZERO; 16];
+        bx[0] = x;
+        by[0] = y;
+        let mut out = [T::ZERO; 16];
+        h(T::Lanes::load(&bx), T::Lanes::load(&by)).store(&mut out);
+        s += out[0];
+    }
+    s
+}
+
+/// Gradient of `a / b` with respect to a broadcast `b`: `gb += Σ_broadcast −g·y/b`.
+fn div_rhs_grad<T: Float>(gb: &mut [T], g: &[T], y: &[T], b: &[T], cols: usize, bcast: Bcast) {
+    if cols == 0 {
+        return;
+    }
+    match bcast {
+        Bcast::None => dense::update3_with(gb, g, y, b, |d, g, y, b| d - g * y / b),
+        Bcast::Row => {
+            for (gr, yr) in g.chunks_exact(cols).zip(y.chunks_exact(cols)) {
+                dense::update3_with(gb, gr, yr, b, |d, g, y, b| d - g * y / b);
+            }
+        }
+        Bcast::Col => {
+            for (((d, gr), yr), &bs) in gb
+                .iter_mut()
+                .zip(g.chunks_exact(cols))
+                .zip(y.chunks_exact(cols))
+                .zip(b)
+            {
+                *d -= dense::dot(gr, yr) / bs;
+            }
+        }
+        Bcast::Scalar => gb[0] -= dense::dot(g, y) / b[0],
+    }
+}
+
+/// `ga += g ∘ f′(x)` for an elementwise map `y = f(x)`.
+fn map_vjp<T: Float>(ga: &mut [T], g: &[T], x: &[T], y: &[T], f: Unary) {
+    use Unary::*;
+    let one = T::Lanes::splat(T::ONE);
+    let two = T::Lanes::splat(T::from_f64(2.0));
+    let zero = T::Lanes::splat(T::ZERO);
+    match f {
+        Exp => dense::update2_with(ga, g, y, |d, g, y| g.mul_add(y, d)),
+        Expm1 => dense::update2_with(ga, g, y, |d, g, y| g.mul_add(y + one, d)),
+        Ln => dense::update2_with(ga, g, x, |d, g, x| d + g / x),
+        Ln1p => dense::update2_with(ga, g, x, |d, g, x| d + g / (x + one)),
+        Sqrt => dense::update2_with(ga, g, y, |d, g, y| d + g / (two * y)),
+        Square => dense::update2_with(ga, g, x, |d, g, x| (g * two).mul_add(x, d)),
+        Relu => dense::update2_with(ga, g, x, |d, g, x| {
+            d + T::Lanes::select(x.gt(zero), g, zero)
+        }),
+        Tanh => dense::accumulate_vjp(ga, g, x, TanhPrime),
+        Sigmoid => dense::accumulate_vjp(ga, g, x, SigmoidPrime),
+        Softplus => dense::accumulate_vjp(ga, g, x, Sigmoid),
+        Silu => dense::accumulate_vjp(ga, g, x, SiluPrime),
+        TanhPrime => dense::accumulate_vjp(ga, g, x, TanhSecond),
+        SigmoidPrime => dense::accumulate_vjp(ga, g, x, SigmoidSecond),
+        SiluPrime => dense::accumulate_vjp(ga, g, x, SiluSecond),
+        TanhSecond | SigmoidSecond | SiluSecond => {
+            unreachable!("internal: second-derivative maps are rejected when recorded")
+        }
+    }
+}

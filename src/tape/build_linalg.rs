@@ -1,0 +1,241 @@
+//! Recording: products, linear combinations and row-wise log-sum-exp/softmax.
+
+use super::op::Op;
+use super::{Tape, Var};
+use crate::Float;
+use crate::dense::simd::Lanes;
+use crate::dense::{self, Accum, MatMut, MatRef, Par};
+
+impl<T: Float> Tape<T> {
+    /// Matrix product `a · b` (`a` is m×k, `b` is k×n).
+    ///
+    /// # Panics
+    /// If the inner dimensions differ.
+    #[track_caller]
+    pub fn matmul(&mut self, a: Var, b: Var) -> Var {
+        self.product(a, b, false)
+    }
+
+    /// `a · bᵀ` (`a` is m×k, `b` is n×k): a batch of rows times a weight matrix stored
+    /// `[out][in]`, the layer convention of SPEC §1.1.
+    ///
+    /// # Panics
+    /// If the column counts differ.
+    #[track_caller]
+    pub fn matmul_t(&mut self, a: Var, b: Var) -> Var {
+        self.product(a, b, true)
+    }
+
+    /// An affine layer `x Wᵀ + b` (`x` is batch × in, `W` is out × in, `b` is 1 × out).
+    #[track_caller]
+    pub fn linear(&mut self, x: Var, w: Var, b: Option<Var>) -> Var {
+        let y = self.matmul_t(x, w);
+        match b {
+            Some(b) => self.add(y, b),
+            None => y,
+        }
+    }
+
+    #[track_caller]
+    fn product(&mut self, a: Var, b: Var, tb: bool) -> Var {
+        let name = if tb { "matmul_t" } else { "matmul" };
+        let (ia, ib) = (self.id(name, a), self.id(name, b));
+        let (na, nb) = (self.nodes[ia], self.nodes[ib]);
+        let (m, k) = (na.rows as usize, na.cols as usize);
+        let (kb, n) = if tb {
+            (nb.cols as usize, nb.rows as usize)
+        } else {
+            (nb.rows as usize, nb.cols as usize)
+        };
+        assert!(
+            k == kb,
+            "{name}: shapes {m}×{k} and {}×{} do not multiply{}",
+            nb.rows,
+            nb.cols,
+            if tb {
+                " (a·bᵀ needs equal column counts)"
+            } else {
+                ""
+            }
+        );
+        let op = Op::MatMul {
+            a: ia as u32,
+            b: ib as u32,
+            tb,
+        };
+        let idx = self.push(op, m, n, na.needs_grad || nb.needs_grad);
+        let off = self.nodes[idx].off;
+        let (lo, out) = self.val.split_at_mut(off);
+        let av = MatRef::new(&lo[na.range()], m, k);
+        let bv = MatRef::new(&lo[nb.range()], nb.rows as usize, nb.cols as usize);
+        let bv = if tb { bv.t() } else { bv };
+        matmul_into(MatMut::new(out, m, n), Accum::Replace, av, bv);
+        self.var(idx)
+    }
+
+    /// `a + s · b` (same shapes), the update of an explicit Runge–Kutta stage.
+    #[track_caller]
+    pub fn add_scaled(&mut self, a: Var, b: Var, s: T) -> Var {
+        let (ia, ib) = (self.id("add_scaled", a), self.id("add_scaled", b));
+        let (na, nb) = (self.nodes[ia], self.nodes[ib]);
+        assert!(
+            na.rows == nb.rows && na.cols == nb.cols,
+            "add_scaled: shapes {}×{} and {}×{} differ",
+            na.rows,
+            na.cols,
+            nb.rows,
+            nb.cols
+        );
+        let op = Op::AddScaled {
+            a: ia as u32,
+            b: ib as u32,
+            s,
+        };
+        let idx = self.push(
+            op,
+            na.rows as usize,
+            na.cols as usize,
+            na.needs_grad || nb.needs_grad,
+        );
+        let off = self.nodes[idx].off;
+        let (lo, out) = self.val.split_at_mut(off);
+        dense::add_scaled(out, &lo[na.range()], s, &lo[nb.range()]);
+        self.var(idx)
+    }
+
+    /// `Σ_i c_i x_i` over equally shaped terms (one node, however many terms).
+    ///
+    /// # Panics
+    /// If `terms` is empty or the shapes differ.
+    #[track_caller]
+    pub fn lin_comb(&mut self, terms: &[(Var, T)]) -> Var {
+        assert!(!terms.is_empty(), "lin_comb: no terms");
+        let i0 = self.id("lin_comb", terms[0].0);
+        let n0 = self.nodes[i0];
+        let start = self.aux.len();
+        let mut needs = false;
+        for &(v, c) in terms {
+            let i = self.id("lin_comb", v);
+            let n = self.nodes[i];
+            assert!(
+                n.rows == n0.rows && n.cols == n0.cols,
+                "lin_comb: term shapes {}×{} and {}×{} differ",
+                n0.rows,
+                n0.cols,
+                n.rows,
+                n.cols
+            );
+            needs |= n.needs_grad;
+            self.aux.push((i as u32, c));
+        }
+        let op = Op::LinComb {
+            start: start as u32,
+            len: terms.len() as u32,
+        };
+        let idx = self.push(op, n0.rows as usize, n0.cols as usize, needs);
+        let off = self.nodes[idx].off;
+        let (lo, out) = self.val.split_at_mut(off);
+        let nodes = &self.nodes;
+        for (j, &(i, c)) in self.aux[start..].iter().enumerate() {
+            let x = &lo[nodes[i as usize].range()];
+            if j == 0 {
+                let cv = T::Lanes::splat(c);
+                dense::map_with(out, x, |x| x * cv);
+            } else {
+                dense::axpy(out, c, x);
+            }
+        }
+        self.var(idx)
+    }
+
+    #[track_caller]
+    fn rowwise(&mut self, a: Var, which: RowOp) -> Var {
+        let name = which.name();
+        let ia = self.id(name, a);
+        let na = self.nodes[ia];
+        let (r, c) = (na.rows as usize, na.cols as usize);
+        let (op, oc) = match which {
+            RowOp::Lse => (Op::LogSumExpRows(ia as u32), 1),
+            RowOp::Softmax => (Op::SoftmaxRows(ia as u32), c),
+            RowOp::LogSoftmax => (Op::LogSoftmaxRows(ia as u32), c),
+        };
+        let idx = self.push(op, r, oc, na.needs_grad);
+        let off = self.nodes[idx].off;
+        let (lo, out) = self.val.split_at_mut(off);
+        let x = &lo[na.range()];
+        match which {
+            RowOp::Lse => dense::row_logsumexp(out, x, r, c),
+            RowOp::Softmax => dense::row_softmax(out, x, r, c),
+            RowOp::LogSoftmax => {
+                for (o, xr) in out.chunks_exact_mut(c.max(1)).zip(x.chunks_exact(c.max(1))) {
+                    let mut l = [T::ZERO];
+                    dense::row_logsumexp(&mut l, xr, 1, c);
+                    let lv = T::Lanes::splat(l[0]);
+                    dense::map_with(o, xr, |v| v - lv);
+                }
+            }
+        }
+        self.var(idx)
+    }
+
+    /// `ln Σ_j exp(a_ij)` for each row (`rows × 1`), max-shifted.
+    #[track_caller]
+    pub fn logsumexp_rows(&mut self, a: Var) -> Var {
+        self.rowwise(a, RowOp::Lse)
+    }
+
+    /// Softmax of each row.
+    #[track_caller]
+    pub fn softmax_rows(&mut self, a: Var) -> Var {
+        self.rowwise(a, RowOp::Softmax)
+    }
+
+    /// `a_ij − logsumexp_j(a_ij)` for each row.
+    #[track_caller]
+    pub fn log_softmax_rows(&mut self, a: Var) -> Var {
+        self.rowwise(a, RowOp::LogSoftmax)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum RowOp {
+    Lse,
+    Softmax,
+    LogSoftmax,
+}
+
+impl RowOp {
+    fn name(self) -> &'static str {
+        match self {
+            RowOp::Lse => "logsumexp_rows",
+            RowOp::Softmax => "softmax_rows",
+            RowOp::LogSoftmax => "log_softmax_rows",
+        }
+    }
+}
+
+/// `dst (+)= a · b`, with the gemv kernel for single rows and the packed GEMM otherwise.
+pub(crate) fn matmul_into<T: Float>(
+    dst: MatMut<'_, T>,
+    accum: Accum,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+) {
+    // A single row against a transposed, row-major weight is a gemv over the weight's rows.
+    if dst.rows == 1 && a.cs == 1 && b.rs == 1 && b.cs == b.rows && a.cols == b.rows {
+        let (k, n) = (b.rows, b.cols);
+        let w = &b.data[..n * k];
+        dense::gemv(
+            &mut dst.data[..n],
+            accum,
+            T::ONE,
+            w,
+            n,
+            k,
+            &a.data[..k],
+            Par::Seq,
+        );
+        return;
+    }
+    dense::gemm(dst, accum, T::ONE, a, b, Par::Rayon);
+}

@@ -1,0 +1,320 @@
+//! Reverse-mode automatic differentiation on an arena Wengert list.
+//!
+//! A [`Tape`] records ops on dense row-major arrays (rank ≤ 2, batch as rows) in execution
+//! order. Values and gradients live in two flat arenas that share offsets, so the backward pass
+//! is one reverse `for` loop over node indices (no sorting, recursion or hashing) that reads
+//! forward values in place. [`Tape::clear`] keeps every allocation, so a warm training step
+//! allocates nothing; [`Tape::mark`]/[`Tape::rewind`] drop a suffix (rejected solver steps,
+//! scratch evaluations).
+//!
+//! ```text
+//! forward:  node k = op(parents < k)            val[off_k .. off_k + rows·cols]
+//! backward: for k = root … 0:  grad[parents] += VJP_op(grad[k], val[…])
+//! ```
+//!
+//! Weight gradients of products `y = x Wᵀ` with a leaf `W` are deferred: every use queues
+//! `(gᵀ, x)` and they are summed as one segmented GEMM when the backward pass reaches `W`
+//! (one long product instead of one small product per solver stage).
+//!
+//! # Example
+//! ```
+//! use neurodyn::tape::Tape;
+//! let mut tape = Tape::<f64>::new();
+//! let x = tape.variable(1, 2, &[1.0, 2.0]);
+//! let y = tape.tanh(x);
+//! let loss = tape.sum(y);
+//! tape.backward(loss);
+//! let g = tape.grad(x);
+//! assert!((g[0] - (1.0 - 1.0_f64.tanh().powi(2))).abs() < 1e-15);
+//! ```
+
+mod backward;
+mod build;
+mod build_linalg;
+mod build_shape;
+pub mod check;
+pub mod op;
+pub mod params;
+
+use crate::Float;
+use op::Op;
+pub use params::{Grads, ParamId, ParamInfo, ParamStore};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static NEXT_TAG: AtomicU32 = AtomicU32::new(1);
+
+fn fresh_tag() -> u32 {
+    NEXT_TAG.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A handle to a node of a [`Tape`] (an index plus the tape's identity, checked on use).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Var {
+    pub(crate) idx: u32,
+    pub(crate) tag: u32,
+}
+
+impl Var {
+    /// The node index on its tape.
+    pub fn index(self) -> usize {
+        self.idx as usize
+    }
+}
+
+/// A position on a tape to [`Tape::rewind`] to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    nodes: usize,
+    vals: usize,
+    aux: usize,
+    tag: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node<T> {
+    pub(crate) op: Op<T>,
+    pub(crate) off: usize,
+    pub(crate) rows: u32,
+    pub(crate) cols: u32,
+    pub(crate) needs_grad: bool,
+}
+
+impl<T> Node<T> {
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.rows as usize * self.cols as usize
+    }
+    #[inline(always)]
+    pub(crate) fn range(&self) -> std::ops::Range<usize> {
+        self.off..self.off + self.len()
+    }
+}
+
+/// One queued weight-gradient product, flushed when the backward pass reaches its target.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deferred {
+    /// The matmul node whose output gradient and left operand form the product.
+    pub(crate) node: u32,
+    /// Next entry for the same target (`u32::MAX` ends the list).
+    pub(crate) next: u32,
+}
+
+/// The autodiff tape. See the [module docs](self).
+///
+/// A `Tape` is not `Sync`: use one per thread (e.g. one per rayon worker over batch shards) and
+/// sum the [`Grads`].
+#[derive(Debug)]
+pub struct Tape<T: Float> {
+    pub(crate) nodes: Vec<Node<T>>,
+    pub(crate) val: Vec<T>,
+    pub(crate) grad: Vec<T>,
+    pub(crate) aux: Vec<(u32, T)>,
+    pub(crate) defer: Vec<Deferred>,
+    pub(crate) defer_head: Vec<u32>,
+    pub(crate) tag: u32,
+    _not_sync: std::marker::PhantomData<std::cell::Cell<()>>,
+}
+
+impl<T: Float> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Float> Tape<T> {
+    /// An empty tape.
+    pub fn new() -> Self {
+        Self::with_capacity(0, 0)
+    }
+
+    /// An empty tape with room for `nodes` nodes and `values` scalars.
+    pub fn with_capacity(nodes: usize, values: usize) -> Self {
+        Self {
+            nodes: Vec::with_capacity(nodes),
+            val: Vec::with_capacity(values),
+            grad: Vec::new(),
+            aux: Vec::new(),
+            defer: Vec::new(),
+            defer_head: Vec::new(),
+            tag: fresh_tag(),
+            _not_sync: std::marker::PhantomData,
+        }
+    }
+
+    /// Removes every node but keeps all allocations. Vars from before are invalidated (using
+    /// one panics).
+    pub fn clear(&mut self) {
+        self.nodes.clear();
+        self.val.clear();
+        self.aux.clear();
+        self.tag = fresh_tag();
+    }
+
+    /// The current end of the tape.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            nodes: self.nodes.len(),
+            vals: self.val.len(),
+            aux: self.aux.len(),
+            tag: self.tag,
+        }
+    }
+
+    /// Drops every node recorded after `m` (keeps the allocations). Vars created after the mark
+    /// must not be used again.
+    ///
+    /// # Panics
+    /// If `m` comes from another tape, from before a `clear`, or lies beyond the end.
+    #[track_caller]
+    pub fn rewind(&mut self, m: Mark) {
+        assert!(
+            m.tag == self.tag && m.nodes <= self.nodes.len(),
+            "rewind: mark from another tape, from before clear(), or past the end"
+        );
+        self.nodes.truncate(m.nodes);
+        self.val.truncate(m.vals);
+        self.aux.truncate(m.aux);
+    }
+
+    /// Number of recorded nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Number of scalars stored in the value arena.
+    pub fn num_values(&self) -> usize {
+        self.val.len()
+    }
+
+    /// Checks that `v` belongs to this tape and returns its node index.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn id(&self, op: &str, v: Var) -> usize {
+        let i = v.idx as usize;
+        if v.tag != self.tag || i >= self.nodes.len() {
+            self.foreign(op, v);
+        }
+        i
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn foreign(&self, op: &str, v: Var) -> ! {
+        panic!(
+            "{op}: Var #{} does not belong to this tape (another tape, or recorded before \
+             clear()/rewind())",
+            v.idx
+        )
+    }
+
+    /// `(rows, cols)` of a node.
+    #[track_caller]
+    pub fn shape(&self, v: Var) -> (usize, usize) {
+        let n = &self.nodes[self.id("shape", v)];
+        (n.rows as usize, n.cols as usize)
+    }
+
+    /// The values of a node (row-major).
+    #[track_caller]
+    pub fn value(&self, v: Var) -> &[T] {
+        let i = self.id("value", v);
+        &self.val[self.nodes[i].range()]
+    }
+
+    /// The single value of a `1 × 1` node.
+    ///
+    /// # Panics
+    /// If the node is not `1 × 1`.
+    #[track_caller]
+    pub fn scalar(&self, v: Var) -> T {
+        let (r, c) = self.shape(v);
+        assert!(r == 1 && c == 1, "scalar: node is {r}×{c}, not 1×1");
+        self.value(v)[0]
+    }
+
+    /// The gradient of the last backward pass with respect to a node.
+    ///
+    /// # Panics
+    /// If no backward pass has run over this node.
+    #[track_caller]
+    pub fn grad(&self, v: Var) -> &[T] {
+        let i = self.id("grad", v);
+        let r = self.nodes[i].range();
+        assert!(
+            r.end <= self.grad.len(),
+            "grad: no backward pass has reached node #{i}"
+        );
+        &self.grad[r]
+    }
+
+    /// Whether gradients flow to this node.
+    #[track_caller]
+    pub fn needs_grad(&self, v: Var) -> bool {
+        self.nodes[self.id("needs_grad", v)].needs_grad
+    }
+
+    /// Appends a node with uninitialised-to-zero storage and returns its index.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, op: Op<T>, rows: usize, cols: usize, needs_grad: bool) -> usize {
+        let off = self.val.len();
+        assert!(
+            rows <= u32::MAX as usize && cols <= u32::MAX as usize,
+            "{}: shape {rows}×{cols} too large",
+            op.name()
+        );
+        self.val.resize(off + rows * cols, T::ZERO);
+        self.nodes.push(Node {
+            op,
+            off,
+            rows: rows as u32,
+            cols: cols as u32,
+            needs_grad,
+        });
+        self.nodes.len() - 1
+    }
+
+    #[inline(always)]
+    pub(crate) fn var(&self, idx: usize) -> Var {
+        Var {
+            idx: idx as u32,
+            tag: self.tag,
+        }
+    }
+
+    /// Copies the gradient of every `Param` node into `grads` (adding).
+    pub fn accumulate_param_grads(&self, grads: &mut Grads<T>) {
+        for n in &self.nodes {
+            if let Op::Param { store_off, .. } = n.op {
+                if n.off + n.len() > self.grad.len() {
+                    continue;
+                }
+                let g = &self.grad[n.range()];
+                crate::dense::axpy(&mut grads.data[store_off..store_off + g.len()], T::ONE, g);
+            }
+        }
+    }
+
+    /// A human-readable listing of the nodes (op, shape, parents), for debugging.
+    pub fn dump(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "#{i:<5} {:<16} {}×{} {:?}{}",
+                n.op.name(),
+                n.rows,
+                n.cols,
+                n.op,
+                if n.needs_grad { "" } else { "  (no grad)" }
+            );
+        }
+        s
+    }
+}

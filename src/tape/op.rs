@@ -1,0 +1,184 @@
+//! The op enum: data only. Forward code is in `build*.rs`, derivative rules in `backward.rs`.
+//!
+//! Operands are node indices (`u32`) into the same tape; an op's output shape is stored on its
+//! node. Variable-length operand lists (linear combinations, concatenations) live in the
+//! tape's `aux` arena as `(node, coefficient)` pairs.
+
+use super::params::ParamId;
+use crate::dense::Unary;
+
+/// Elementwise binary operator of [`Op::Binary`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinKind {
+    /// `a + b`
+    Add,
+    /// `a − b`
+    Sub,
+    /// `a ∘ b`
+    Mul,
+    /// `a / b`
+    Div,
+}
+
+/// How the second operand of a binary op is broadcast against the first (rows × cols).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bcast {
+    /// Same shape.
+    None,
+    /// `b` is `1 × cols`, repeated over rows (a bias over a batch).
+    Row,
+    /// `b` is `rows × 1`, repeated over columns.
+    Col,
+    /// `b` is `1 × 1`.
+    Scalar,
+}
+
+/// Reduction axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axis {
+    /// Everything → `1 × 1`.
+    All,
+    /// Each row reduced → `rows × 1`.
+    Rows,
+    /// Each column reduced → `1 × cols`.
+    Cols,
+}
+
+/// One recorded operation (its output is the node that holds it).
+#[derive(Clone, Copy, Debug)]
+pub enum Op<T> {
+    /// Input data or a free variable (no parents).
+    Leaf,
+    /// A copy of a parameter; `store_off` is its offset in the `ParamStore`.
+    Param {
+        /// Which parameter.
+        id: ParamId,
+        /// Its offset in the store (and in `Grads`).
+        store_off: usize,
+    },
+    /// `a ⊙ b` with `b` broadcast.
+    Binary {
+        /// Operator.
+        kind: BinKind,
+        /// Left operand (output shape).
+        a: u32,
+        /// Right operand.
+        b: u32,
+        /// Broadcast pattern of `b`.
+        bcast: Bcast,
+    },
+    /// `s · a`
+    Scale(u32, T),
+    /// `a + s`
+    AddScalar(u32, T),
+    /// `a + s · b` (same shapes): the RK stage update.
+    AddScaled {
+        /// Base.
+        a: u32,
+        /// Increment.
+        b: u32,
+        /// Its coefficient.
+        s: T,
+    },
+    /// `Σ_i c_i x_i` over `aux[start..start + len]`.
+    LinComb {
+        /// First aux entry.
+        start: u32,
+        /// Number of terms.
+        len: u32,
+    },
+    /// `f(x)` elementwise.
+    Map(Unary, u32),
+    /// `a · b` (`tb = false`) or `a · bᵀ` (`tb = true`).
+    MatMul {
+        /// Left operand (rows of the output).
+        a: u32,
+        /// Right operand.
+        b: u32,
+        /// Whether `b` is used transposed.
+        tb: bool,
+    },
+    /// Sum over an axis (`mean` scales by `1/count`).
+    Reduce {
+        /// Operand.
+        x: u32,
+        /// Axis.
+        axis: Axis,
+        /// Divide by the number of reduced elements.
+        mean: bool,
+    },
+    /// `ln Σ_j exp(x_ij)` per row.
+    LogSumExpRows(u32),
+    /// Softmax of each row.
+    SoftmaxRows(u32),
+    /// `x − logsumexp(x)` per row.
+    LogSoftmaxRows(u32),
+    /// Column-wise concatenation of `aux[start..start + len]` (same rows).
+    ConcatCols {
+        /// First aux entry.
+        start: u32,
+        /// Number of parts.
+        len: u32,
+    },
+    /// Row-wise concatenation of `aux[start..start + len]` (same cols).
+    ConcatRows {
+        /// First aux entry.
+        start: u32,
+        /// Number of parts.
+        len: u32,
+    },
+    /// Columns `start..start + cols` of `x`.
+    SliceCols {
+        /// Operand.
+        x: u32,
+        /// First column.
+        start: u32,
+    },
+    /// Rows `start..start + rows` of `x`.
+    SliceRows {
+        /// Operand.
+        x: u32,
+        /// First row.
+        start: u32,
+    },
+    /// `xᵀ`
+    Transpose(u32),
+    /// A `1 × cols` row repeated `rows` times.
+    BroadcastRows(u32),
+    /// A copy of `x` through which no gradient flows.
+    Detach(u32),
+}
+
+impl<T> Op<T> {
+    /// Short lowercase name for messages and printing.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Leaf => "leaf",
+            Op::Param { .. } => "param",
+            Op::Binary { kind, .. } => match kind {
+                BinKind::Add => "add",
+                BinKind::Sub => "sub",
+                BinKind::Mul => "mul",
+                BinKind::Div => "div",
+            },
+            Op::Scale(..) => "scale",
+            Op::AddScalar(..) => "add_scalar",
+            Op::AddScaled { .. } => "add_scaled",
+            Op::LinComb { .. } => "lin_comb",
+            Op::Map(..) => "map",
+            Op::MatMul { tb: false, .. } => "matmul",
+            Op::MatMul { tb: true, .. } => "matmul_t",
+            Op::Reduce { .. } => "reduce",
+            Op::LogSumExpRows(_) => "logsumexp_rows",
+            Op::SoftmaxRows(_) => "softmax_rows",
+            Op::LogSoftmaxRows(_) => "log_softmax_rows",
+            Op::ConcatCols { .. } => "concat_cols",
+            Op::ConcatRows { .. } => "concat_rows",
+            Op::SliceCols { .. } => "slice_cols",
+            Op::SliceRows { .. } => "slice_rows",
+            Op::Transpose(_) => "transpose",
+            Op::BroadcastRows(_) => "broadcast_rows",
+            Op::Detach(_) => "detach",
+        }
+    }
+}

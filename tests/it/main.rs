@@ -1,0 +1,4 @@
+//! neurodyn's integration tests: one binary, one module per area.
+
+mod activations;
+mod common;
