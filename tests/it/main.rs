@@ -2,3 +2,6 @@
 
 mod activations;
 mod common;
+mod kernels;
+mod tape_ops;
+mod tape_hand;

@@ -1,0 +1,313 @@
+//! Hand-derived gradients of every op (closed forms written out in the comments), in f32 and
+//! f64, plus the tape's mechanics: clear/mark/rewind, detach, VJPs, and its panics.
+
+use crate::for_each_float;
+use neurodyn::Float;
+use neurodyn::tape::{Grads, ParamStore, Tape};
+
+fn close<T: Float>(got: &[T], want: &[f64]) {
+    let tol = if T::NAME == "f32" { 2e-6 } else { 1e-14 };
+    assert_eq!(got.len(), want.len(), "length");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let g = g.to_f64();
+        assert!((g - w).abs() <= tol * w.abs().max(1.0), "[{}] element {i}: got {g}, want {w}", T::NAME);
+    }
+}
+
+fn f<T: Float>(x: f64) -> T {
+    T::from_f64(x)
+}
+
+#[test]
+fn arithmetic_by_hand() {
+    for_each_float!(T => {
+        let mut t = Tape::<T>::new();
+        let a = t.variable(2, 2, &[f(1.0), f(2.0), f(3.0), f(4.0)]);
+        let b = t.variable(1, 2, &[f(0.5), f(-2.0)]);
+        // L = Σ (a + b) ∘ a  ⇒  dL/da = 2a + b (b broadcast), dL/db_j = Σ_i a_ij
+        let s = t.add(a, b);
+        let p = t.mul(s, a);
+        let l = t.sum(p);
+        t.backward(l);
+        close(t.grad(a), &[2.5, 2.0, 6.5, 6.0]);
+        close(t.grad(b), &[4.0, 6.0]);
+
+        // L = Σ a / c with c a column (2×1): dL/da_ij = 1/c_i, dL/dc_i = −Σ_j a_ij / c_i²
+        t.clear();
+        let a = t.variable(2, 2, &[f(1.0), f(2.0), f(3.0), f(4.0)]);
+        let c = t.variable(2, 1, &[f(2.0), f(4.0)]);
+        let q = t.div(a, c);
+        let l = t.sum(q);
+        t.backward(l);
+        close(t.grad(a), &[0.5, 0.5, 0.25, 0.25]);
+        close(t.grad(c), &[-0.75, -7.0 / 16.0]);
+
+        // L = Σ (a − s)² with scalar s: dL/da = 2(a − s), dL/ds = −2 Σ (a − s)
+        t.clear();
+        let a = t.variable(1, 3, &[f(1.0), f(2.0), f(4.0)]);
+        let s = t.variable(1, 1, &[f(1.5)]);
+        let d = t.sub(a, s);
+        let q = t.square(d);
+        let l = t.sum(q);
+        t.backward(l);
+        close(t.grad(a), &[-1.0, 1.0, 5.0]);
+        close(t.grad(s), &[-5.0]);
+
+        // L = mean(3a + 1 − 2·b + 0.5·a): d/da = 3.5/n, d/db = −2/n (lin_comb, add_scalar, scale)
+        t.clear();
+        let a = t.variable(1, 4, &[f(1.0), f(-1.0), f(2.0), f(0.0)]);
+        let b = t.variable(1, 4, &[f(3.0); 4]);
+        let a3 = t.scale(a, f(3.0));
+        let a3 = t.add_scalar(a3, f(1.0));
+        let lc = t.lin_comb(&[(a3, f(1.0)), (b, f(-2.0)), (a, f(0.5))]);
+        let l = t.mean(lc);
+        t.backward(l);
+        close(t.grad(a), &[0.875; 4]);
+        close(t.grad(b), &[-0.5; 4]);
+        // add_scaled: y = a + 0.25 b ⇒ dy/da = 1, dy/db = 0.25
+        t.clear();
+        let a = t.variable(1, 2, &[f(1.0), f(2.0)]);
+        let b = t.variable(1, 2, &[f(3.0), f(4.0)]);
+        let y = t.add_scaled(a, b, f(0.25));
+        close(t.value(y), &[1.75, 3.0]);
+        let l = t.sum(y);
+        t.backward(l);
+        close(t.grad(a), &[1.0, 1.0]);
+        close(t.grad(b), &[0.25, 0.25]);
+    });
+}
+
+#[test]
+fn maps_by_hand() {
+    for_each_float!(T => {
+        let xs = [-1.5_f64, 0.0, 0.7];
+        let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+        let cases: Vec<(&str, Box<dyn Fn(f64) -> f64>)> = vec![
+            ("exp", Box::new(|x: f64| x.exp())),                        // (e^x)' = e^x
+            ("tanh", Box::new(|x: f64| 1.0 - x.tanh().powi(2))),        // 1 − tanh²
+            ("sigmoid", Box::new(move |x| sig(x) * (1.0 - sig(x)))),    // σ(1 − σ)
+            ("softplus", Box::new(move |x| sig(x))),                    // σ
+            ("silu", Box::new(move |x| sig(x) * (1.0 + x * (1.0 - sig(x))))),
+            ("square", Box::new(|x: f64| 2.0 * x)),
+            // (1 − tanh²)' = −2 tanh (1 − tanh²)
+            ("tanh_prime", Box::new(|x: f64| -2.0 * x.tanh() * (1.0 - x.tanh().powi(2)))),
+            // (σ(1−σ))' = σ(1−σ)(1−2σ)
+            ("sigmoid_prime", Box::new(move |x| sig(x) * (1.0 - sig(x)) * (1.0 - 2.0 * sig(x)))),
+            // silu″ = σ′ (2 + x (1 − 2σ))
+            ("silu_prime", Box::new(move |x| sig(x) * (1.0 - sig(x)) * (2.0 + x * (1.0 - 2.0 * sig(x))))),
+        ];
+        for (name, d) in &cases {
+            let mut t = Tape::<T>::new();
+            let x = t.variable(1, 3, &xs.map(f::<T>));
+            let y = match *name {
+                "exp" => t.exp(x),
+                "tanh" => t.tanh(x),
+                "sigmoid" => t.sigmoid(x),
+                "softplus" => t.softplus(x),
+                "silu" => t.silu(x),
+                "square" => t.square(x),
+                "tanh_prime" => t.tanh_prime(x),
+                "sigmoid_prime" => t.sigmoid_prime(x),
+                _ => t.silu_prime(x),
+            };
+            let l = t.sum(y);
+            t.backward(l);
+            let want: Vec<f64> = xs.iter().map(|&x| d(x)).collect();
+            close(t.grad(x), &want);
+        }
+        // ln, sqrt, relu on positive/negative inputs: 1/x, 1/(2√x), 1[x>0]
+        let mut t = Tape::<T>::new();
+        let x = t.variable(1, 2, &[f(0.25), f(4.0)]);
+        let (a, b) = (t.ln(x), t.sqrt(x));
+        let s = t.add(a, b);
+        let l = t.sum(s);
+        t.backward(l);
+        close(t.grad(x), &[4.0 + 1.0, 0.25 + 0.25]);
+        t.clear();
+        let x = t.variable(1, 2, &[f(-0.5), f(3.0)]);
+        let r = t.relu(x);
+        let l = t.sum(r);
+        t.backward(l);
+        close(t.grad(x), &[0.0, 1.0]);
+    });
+}
+
+#[test]
+fn products_and_reductions_by_hand() {
+    for_each_float!(T => {
+        // Y = A B with A 1×2, B 2×2: dΣY/dA_k = Σ_j B_kj, dΣY/dB_kj = A_k
+        let mut t = Tape::<T>::new();
+        let a = t.variable(1, 2, &[f(1.0), f(2.0)]);
+        let b = t.variable(2, 2, &[f(1.0), f(2.0), f(3.0), f(4.0)]);
+        let y = t.matmul(a, b);
+        close(t.value(y), &[7.0, 10.0]);
+        let l = t.sum(y);
+        t.backward(l);
+        close(t.grad(a), &[3.0, 7.0]);
+        close(t.grad(b), &[1.0, 1.0, 2.0, 2.0]);
+        // Y = A Wᵀ: dΣY/dA_k = Σ_o W_ok, dΣY/dW_ok = Σ_b A_bk
+        t.clear();
+        let a = t.variable(2, 2, &[f(1.0), f(2.0), f(3.0), f(4.0)]);
+        let w = t.variable(3, 2, &[f(1.0), f(0.0), f(0.0), f(1.0), f(1.0), f(1.0)]);
+        let y = t.matmul_t(a, w);
+        close(t.value(y), &[1.0, 2.0, 3.0, 3.0, 4.0, 7.0]);
+        let l = t.sum(y);
+        t.backward(l);
+        close(t.grad(a), &[2.0, 2.0, 2.0, 2.0]);
+        close(t.grad(w), &[4.0, 6.0, 4.0, 6.0, 4.0, 6.0]);
+        // row/col sums and means: L = Σ_i i·rowsum_i + Σ_j j·colmean_j
+        t.clear();
+        let x = t.variable(2, 3, &[f(1.0); 6]);
+        let rs = t.row_sums(x);
+        let cm = t.col_means(x);
+        let wr = t.constant(2, 1, &[f(1.0), f(2.0)]);
+        let wc = t.constant(1, 3, &[f(0.0), f(2.0), f(4.0)]);
+        let a = t.mul(rs, wr);
+        let b = t.mul(cm, wc);
+        let (a, b) = (t.sum(a), t.sum(b));
+        let l = t.add(a, b);
+        t.backward(l);
+        close(t.grad(x), &[1.0, 2.0, 3.0, 2.0, 3.0, 4.0]);
+        // logsumexp: d/dx_j = softmax_j;   softmax: Σ_j softmax_j = 1 ⇒ zero gradient of its sum
+        t.clear();
+        let x = t.variable(1, 2, &[f(0.0), f(2.0f64.ln())]);
+        let l = t.logsumexp_rows(x);
+        close(t.value(l), &[3.0f64.ln()]);
+        let l = t.sum(l);
+        t.backward(l);
+        close(t.grad(x), &[1.0 / 3.0, 2.0 / 3.0]);
+        t.clear();
+        let x = t.variable(1, 3, &[f(0.1), f(0.2), f(-0.3)]);
+        let s = t.softmax_rows(x);
+        let l = t.sum(s);
+        t.backward(l);
+        close(t.grad(x), &[0.0, 0.0, 0.0]);
+        // log_softmax: d Σ_j w_j ls_j / dx_k = w_k − softmax_k Σ w
+        t.clear();
+        let x = t.variable(1, 2, &[f(0.0), f(0.0)]);
+        let ls = t.log_softmax_rows(x);
+        let w = t.constant(1, 2, &[f(1.0), f(3.0)]);
+        let p = t.mul(ls, w);
+        let l = t.sum(p);
+        t.backward(l);
+        close(t.grad(x), &[1.0 - 2.0, 3.0 - 2.0]);
+    });
+}
+
+#[test]
+fn data_movement_by_hand() {
+    for_each_float!(T => {
+        let mut t = Tape::<T>::new();
+        let a = t.variable(2, 1, &[f(1.0), f(2.0)]);
+        let b = t.variable(2, 2, &[f(3.0), f(4.0), f(5.0), f(6.0)]);
+        let c = t.concat_cols(&[a, b]);
+        close(t.value(c), &[1.0, 3.0, 4.0, 2.0, 5.0, 6.0]);
+        let s = t.slice_cols(c, 1, 2); // = b
+        let tr = t.transpose(s);       // bᵀ
+        close(t.value(tr), &[3.0, 5.0, 4.0, 6.0]);
+        let w = t.constant(2, 2, &[f(1.0), f(2.0), f(3.0), f(4.0)]);
+        let p = t.mul(tr, w);          // Σ bᵀ ∘ w ⇒ d/db = wᵀ
+        let l = t.sum(p);
+        t.backward(l);
+        close(t.grad(b), &[1.0, 3.0, 2.0, 4.0]);
+        close(t.grad(a), &[0.0, 0.0]);
+        t.clear();
+        let h0 = t.variable(1, 2, &[f(1.0), f(-1.0)]);
+        let hb = t.broadcast_rows(h0, 3);
+        let r = t.concat_rows(&[hb, h0]);
+        let r = t.slice_rows(r, 1, 3);  // rows 1, 2 of hb and h0
+        let l = t.sum(r);
+        t.backward(l);
+        close(t.grad(h0), &[3.0, 3.0]);
+    });
+}
+
+#[test]
+fn detach_blocks_gradient_and_vjp_matches_jacobian() {
+    let mut t = Tape::<f64>::new();
+    let x = t.variable(1, 2, &[1.0, 2.0]);
+    let d = t.detach(x);
+    let y = t.mul(d, x); // y = stop(x) ∘ x ⇒ dy/dx = stop(x)
+    let l = t.sum(y);
+    t.backward(l);
+    assert_eq!(t.grad(x), &[1.0, 2.0]);
+    // VJP of y = W x (1 × 2 → 1 × 3): seed u gives uᵀ W
+    t.clear();
+    let x = t.variable(1, 2, &[0.3, -0.7]);
+    let w = t.constant(3, 2, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    let y = t.matmul_t(x, w);
+    t.backward_seeded(y, &[1.0, 0.0, -1.0]);
+    assert_eq!(t.grad(x), &[1.0 - 5.0, 2.0 - 6.0]);
+}
+
+#[test]
+fn clear_mark_rewind_and_params() {
+    let mut store = ParamStore::<f64>::new();
+    let w = store.add("w", 1, 2, &[2.0, 3.0]).unwrap();
+    let mut t = Tape::<f64>::new();
+    let p = t.param(&store, w);
+    let m = t.mark();
+    let n_before = t.len();
+    // a scratch computation, rewound
+    let s = t.square(p);
+    let _ = t.sum(s);
+    t.rewind(m);
+    assert_eq!(t.len(), n_before);
+    let y = t.mul(p, p);
+    let y2 = t.scale(p, 10.0);
+    let s = t.add(y, y2);
+    let l = t.sum(s);
+    t.backward(l);
+    let mut g: Grads<f64> = store.zeros_like();
+    t.accumulate_param_grads(&mut g);
+    assert_eq!(g.get(&store, w), &[2.0 * 2.0 + 10.0, 2.0 * 3.0 + 10.0]);
+    let cap = t.num_values();
+    t.clear();
+    assert!(t.is_empty() && t.num_values() == 0 && cap > 0);
+}
+
+#[test]
+#[should_panic(expected = "matmul: shapes 2×3 and 2×3 do not multiply")]
+fn shape_mismatch_names_op_and_shapes() {
+    let mut t = Tape::<f64>::new();
+    let a = t.constant(2, 3, &[0.0; 6]);
+    let _ = t.matmul(a, a);
+}
+
+#[test]
+#[should_panic(expected = "add: shapes 2×3 and 3×2 do not broadcast")]
+fn broadcast_mismatch_panics() {
+    let mut t = Tape::<f32>::new();
+    let a = t.constant(2, 3, &[0.0; 6]);
+    let b = t.constant(3, 2, &[0.0; 6]);
+    let _ = t.add(a, b);
+}
+
+#[test]
+#[should_panic(expected = "does not belong to this tape")]
+fn foreign_var_panics() {
+    let mut t1 = Tape::<f64>::new();
+    let mut t2 = Tape::<f64>::new();
+    let a = t1.constant(1, 1, &[1.0]);
+    let _ = t2.constant(1, 1, &[1.0]);
+    let _ = t2.exp(a);
+}
+
+#[test]
+#[should_panic(expected = "does not belong to this tape")]
+fn var_from_before_clear_panics() {
+    let mut t = Tape::<f64>::new();
+    let a = t.constant(1, 1, &[1.0]);
+    t.clear();
+    let _ = t.constant(1, 1, &[1.0]);
+    let _ = t.exp(a);
+}
+
+#[test]
+fn param_store_rejects_bad_input() {
+    let mut s = ParamStore::<f64>::new();
+    s.add("a", 1, 2, &[1.0, 2.0]).unwrap();
+    assert!(s.add("a", 1, 1, &[0.0]).unwrap_err().to_string().contains("already exists"));
+    assert!(s.add("b", 2, 2, &[0.0]).unwrap_err().to_string().contains("1 values for a 2×2"));
+    assert!(s.add("c", 1, 1, &[f64::NAN]).unwrap_err().to_string().contains("not finite"));
+}
