@@ -44,6 +44,8 @@ const NV: usize = 2;
 const KC: usize = 256;
 const MC: usize = 96;
 const NC: usize = 2048;
+/// Up to this depth a row-major `B` is read in place (no packing).
+const DIRECT_MAX_K: usize = 256;
 /// Below this many multiply-adds the unpacked path is used.
 const SMALL: usize = 4096;
 /// Above this many multiply-adds `Par::Rayon` splits the rows of C.
@@ -115,6 +117,7 @@ pub fn gemm_segments<T: Float>(
         }
         return;
     }
+    #[cfg(feature = "rayon")]
     let work = m * n * ktot;
     #[cfg(feature = "rayon")]
     if par == Par::Rayon && work >= PAR_MIN && m >= 2 * MR {
@@ -127,10 +130,28 @@ pub fn gemm_segments<T: Float>(
         }
     }
     let _ = par;
-    if work < SMALL || m < 2 {
-        small(dst, accum, alpha, segs);
+    run_seq(dst, accum, alpha, segs, 0);
+}
+
+/// Chooses the sequential algorithm for the row block of C starting at row `row0` of every
+/// `A_s`. The choice depends on the whole product's shape only, never on the block, so a
+/// parallel split computes every element exactly as the sequential call does.
+fn run_seq<T: Float>(
+    dst: MatMut<'_, T>,
+    accum: Accum,
+    alpha: T,
+    segs: &(impl Segments<T> + ?Sized),
+    row0: usize,
+) {
+    let (m_full, n) = (segs.get(0).0.rows, dst.cols);
+    let ktot: usize = (0..segs.count()).map(|s| segs.get(s).0.cols).sum();
+    if m_full * n * ktot < SMALL || m_full < 2 {
+        small(dst, accum, alpha, segs, row0);
+    } else if segs.count() == 1 && segs.get(0).1.cs == 1 && ktot <= DIRECT_MAX_K {
+        let (a, b) = segs.get(0);
+        direct(dst, accum, alpha, a, b, row0);
     } else {
-        packed(dst, accum, alpha, segs, 0);
+        packed(dst, accum, alpha, segs, row0);
     }
 }
 
@@ -144,7 +165,7 @@ fn par_rows<T: Float>(
     r0: usize,
 ) {
     if dst.rows <= rows_per {
-        packed(dst, accum, alpha, segs, r0);
+        run_seq(dst, accum, alpha, segs, r0);
         return;
     }
     let half = (dst.rows / rows_per).div_ceil(2) * rows_per;
@@ -161,6 +182,7 @@ fn small<T: Float>(
     accum: Accum,
     alpha: T,
     segs: &(impl Segments<T> + ?Sized),
+    row0: usize,
 ) {
     let (m, n) = (dst.rows, dst.cols);
     for i in 0..m {
@@ -171,7 +193,7 @@ fn small<T: Float>(
         for s in 0..segs.count() {
             let (a, b) = segs.get(s);
             for kk in 0..a.cols {
-                let aik = alpha * a.at(i, kk);
+                let aik = alpha * a.at(row0 + i, kk);
                 if b.cs == 1 {
                     let brow = &b.data[kk * b.rs..kk * b.rs + n];
                     super::blas1::axpy(row, aik, brow);
@@ -262,7 +284,7 @@ fn pack_b<T: Float>(
     }
 }
 
-/// The register tile: `acc += Σ_k a[k][0..MR] ⊗ b[k][0..NR]`.
+/// The register tile: `acc += Σ_k a[k][0..MR] ⊗ b[k][0..NR]` (both packed).
 #[inline(always)]
 fn micro<T: Float>(kc: usize, a: &[T], b: &[T]) -> [[T::Lanes; NV]; MR] {
     let n = T::Lanes::N;
@@ -326,7 +348,7 @@ fn packed<T: Float>(
                             let acc = micro::<T>(kc, ap, bp);
                             let rows = MR.min(mc - ir * MR);
                             let i0 = ic + ir * MR;
-                            store_tile::<T>(&mut dst, &acc, i0, rows, j0, cols, valpha, overwrite);
+                            store_tile(&mut dst, &acc, i0, rows, j0, cols, valpha, overwrite);
                         }
                     }
                 }
@@ -337,9 +359,9 @@ fn packed<T: Float>(
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn store_tile<T: Float>(
+fn store_tile<T: Float, const R: usize, const V: usize>(
     dst: &mut MatMut<'_, T>,
-    acc: &[[T::Lanes; NV]; MR],
+    acc: &[[T::Lanes; V]; R],
     i0: usize,
     rows: usize,
     j0: usize,
@@ -348,7 +370,7 @@ fn store_tile<T: Float>(
     overwrite: bool,
 ) {
     let n = T::Lanes::N;
-    if cols == NV * n {
+    if cols == V * n {
         for (i, acc_row) in acc.iter().enumerate().take(rows) {
             let row = &mut dst.row_mut(i0 + i)[j0..j0 + cols];
             for (j, v) in acc_row.iter().enumerate() {
@@ -373,4 +395,129 @@ fn store_tile<T: Float>(
             }
         }
     }
+}
+
+/// Register tile reading `A` (any strides) and a row-major `B` (unit column stride) in place:
+/// `acc[i] += Σ_k A[i0+i][k] · B[k][j0..j0+V·L]` for `R` rows.
+#[inline(always)]
+fn micro_direct<T: Float, const R: usize, const V: usize>(
+    a: MatRef<'_, T>,
+    i0: usize,
+    b: &[T],
+    b_rs: usize,
+    j0: usize,
+    k: usize,
+) -> [[T::Lanes; V]; R] {
+    let n = T::Lanes::N;
+    let mut acc = [[T::Lanes::splat(T::ZERO); V]; R];
+    let base: [usize; R] = std::array::from_fn(|i| (i0 + i) * a.rs);
+    for kk in 0..k {
+        let brow = &b[kk * b_rs + j0..kk * b_rs + j0 + V * n];
+        let bv: [T::Lanes; V] = std::array::from_fn(|j| T::Lanes::load(&brow[j * n..]));
+        let ak = kk * a.cs;
+        for i in 0..R {
+            let ai = T::Lanes::splat(a.data[base[i] + ak]);
+            for j in 0..V {
+                acc[i][j] = ai.mul_add(bv[j], acc[i][j]);
+            }
+        }
+    }
+    acc
+}
+
+/// One row block of the direct path for `R` rows.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn direct_rows<T: Float, const R: usize, const V: usize>(
+    dst: &mut MatMut<'_, T>,
+    a: MatRef<'_, T>,
+    a_row: usize,
+    i0: usize,
+    b: MatRef<'_, T>,
+    tail: &[T],
+    valpha: T::Lanes,
+    overwrite: bool,
+) {
+    let (n, k) = (dst.cols, a.cols);
+    let nr = V * T::Lanes::N;
+    let full = n / nr;
+    for jr in 0..full {
+        let acc = micro_direct::<T, R, V>(a, a_row, b.data, b.rs, jr * nr, k);
+        store_tile(dst, &acc, i0, R, jr * nr, nr, valpha, overwrite);
+    }
+    if n % nr != 0 {
+        let acc = micro_direct::<T, R, V>(a, a_row, tail, nr, 0, k);
+        store_tile(dst, &acc, i0, R, full * nr, n % nr, valpha, overwrite);
+    }
+}
+
+/// Unpacked GEMM for a row-major `B` of moderate depth: `A` is broadcast from its own storage,
+/// `B` rows are loaded in place, only the last partial column panel of `B` is copied.
+fn direct<T: Float>(
+    mut dst: MatMut<'_, T>,
+    accum: Accum,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    row0: usize,
+) {
+    let (m, n, k) = (dst.rows, dst.cols, a.cols);
+    let lanes = T::Lanes::N;
+    // Narrow outputs use one vector per tile row.
+    if n <= lanes {
+        direct_v::<T, 1>(&mut dst, accum, alpha, a, b, m, n, k, row0);
+    } else {
+        direct_v::<T, NV>(&mut dst, accum, alpha, a, b, m, n, k, row0);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn direct_v<T: Float, const V: usize>(
+    dst: &mut MatMut<'_, T>,
+    accum: Accum,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    m: usize,
+    n: usize,
+    k: usize,
+    row0: usize,
+) {
+    let nr = V * T::Lanes::N;
+    let overwrite = accum == Accum::Replace;
+    let valpha = T::Lanes::splat(alpha);
+    T::with_scratch(|tail, _| {
+        let rem = n % nr;
+        if rem != 0 {
+            if tail.len() < k * nr {
+                tail.resize(k * nr, T::ZERO);
+            }
+            let j0 = n - rem;
+            for kk in 0..k {
+                let row = &mut tail[kk * nr..(kk + 1) * nr];
+                row[..rem].copy_from_slice(&b.data[kk * b.rs + j0..kk * b.rs + j0 + rem]);
+                row[rem..].fill(T::ZERO);
+            }
+        }
+        let mut i0 = 0;
+        while i0 < m {
+            let rows = MR.min(m - i0);
+            macro_rules! go {
+                ($r:literal) => {
+                    direct_rows::<T, $r, V>(dst, a, row0 + i0, i0, b, tail, valpha, overwrite)
+                };
+            }
+            match rows {
+                8 => go!(8),
+                7 => go!(7),
+                6 => go!(6),
+                5 => go!(5),
+                4 => go!(4),
+                3 => go!(3),
+                2 => go!(2),
+                _ => go!(1),
+            }
+            i0 += rows;
+        }
+    });
 }

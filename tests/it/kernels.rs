@@ -140,14 +140,15 @@ fn gemm_large_and_edge_sizes() {
 #[test]
 fn gemm_parallel_is_bitwise_sequential() {
     for_each_float!(T => {
-        let (m, n, k) = (193, 170, 161);
+        for &(m, n, k) in &[(193usize, 170usize, 161usize), (150, 90, 700), (300, 20, 40)] {
         let a: Vec<T> = uniform(1, m * k, -1.0, 1.0);
         let b: Vec<T> = uniform(2, k * n, -1.0, 1.0);
         let mut c1 = vec![T::ZERO; m * n];
         let mut c2 = vec![T::ZERO; m * n];
         dense::gemm(MatMut::new(&mut c1, m, n), Accum::Replace, T::ONE, MatRef::new(&a, m, k), MatRef::new(&b, k, n), Par::Seq);
         dense::gemm(MatMut::new(&mut c2, m, n), Accum::Replace, T::ONE, MatRef::new(&a, m, k), MatRef::new(&b, k, n), Par::Rayon);
-        assert!(c1 == c2, "Par::Rayon must give the same bits as Par::Seq");
+        assert!(c1 == c2, "Par::Rayon must give the same bits as Par::Seq ({m}×{n}×{k})");
+        }
     });
 }
 
