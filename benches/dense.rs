@@ -12,7 +12,9 @@ use std::time::Duration;
 
 fn data<T: Float>(n: usize, seed: u64) -> Vec<T> {
     let mut r = neurodyn::rng::seeded(seed);
-    (0..n).map(|_| T::from_f64(r.random::<f64>() - 0.5)).collect()
+    (0..n)
+        .map(|_| T::from_f64(r.random::<f64>() - 0.5))
+        .collect()
 }
 
 /// Peak FMA throughput of one core with the crate's vector type: 12 independent accumulator
@@ -37,7 +39,9 @@ fn bench_fma<T: Float>(c: &mut Criterion) {
     let mut g = c.benchmark_group(format!("fma_peak/{}", T::NAME));
     let iters = 100_000;
     g.throughput(Throughput::Elements((2 * T::Lanes::N * 12 * iters) as u64));
-    g.bench_function("1core", |b| b.iter(|| black_box(fma_peak::<T>(black_box(iters)))));
+    g.bench_function("1core", |b| {
+        b.iter(|| black_box(fma_peak::<T>(black_box(iters))))
+    });
     g.finish();
 }
 
@@ -106,10 +110,18 @@ fn bench_gemv<T: Float>(c: &mut Criterion) {
 fn bench_activations<T: Float>(c: &mut Criterion) {
     let mut g = c.benchmark_group(format!("activations/{}", T::NAME));
     let n = 4096;
-    let x: Vec<T> = data::<T>(n, 5).iter().map(|&v| v * T::from_f64(8.0)).collect();
+    let x: Vec<T> = data::<T>(n, 5)
+        .iter()
+        .map(|&v| v * T::from_f64(8.0))
+        .collect();
     let mut y = vec![T::ZERO; n];
     g.throughput(Throughput::Elements(n as u64));
-    for (f, name) in [(Unary::Exp, "exp"), (Unary::Tanh, "tanh"), (Unary::Sigmoid, "sigmoid"), (Unary::Softplus, "softplus")] {
+    for (f, name) in [
+        (Unary::Exp, "exp"),
+        (Unary::Tanh, "tanh"),
+        (Unary::Sigmoid, "sigmoid"),
+        (Unary::Softplus, "softplus"),
+    ] {
         g.bench_function(BenchmarkId::new("simd", name), |b| {
             b.iter(|| {
                 dense::map(&mut y, &x, f);

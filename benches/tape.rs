@@ -52,7 +52,11 @@ fn bench_mlp_step(c: &mut Criterion) {
         b.iter(|| {
             tape.clear();
             let xv = tape.constant(64, 16, &x);
-            let (a, bw, cw) = (tape.param(&store, w0), tape.param(&store, w1), tape.param(&store, w2));
+            let (a, bw, cw) = (
+                tape.param(&store, w0),
+                tape.param(&store, w1),
+                tape.param(&store, w2),
+            );
             let h = tape.matmul_t(xv, a);
             let h = tape.tanh(h);
             let h = tape.matmul_t(h, bw);

@@ -9,7 +9,7 @@
 //! | [`dense`] | SIMD (`wide`) kernels: dot, axpy, gemv, packed GEMM, activations, row reductions |
 //! | [`tape`] | reverse-mode autodiff on an arena Wengert list; [`tape::check::gradcheck`] |
 //!
-//! Layers only use what lies above them in this table.
+//! Layers only use what lies above them in this table. See `docs/architecture.md`.
 //!
 //! # Example: a gradient, checked
 //! ```
@@ -35,12 +35,20 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod dense;
 pub mod error;
 mod float;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod rng;
 pub mod tape;
 
 pub use error::{ConfigError, Error, Result};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 pub use float::Float;

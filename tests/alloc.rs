@@ -93,5 +93,10 @@ fn for_type<T: neurodyn::Float>() {
     let after = ALLOCS.load(Ordering::SeqCst);
     assert_eq!(warm, again, "same inputs, same loss");
     assert!(grads.all_finite() && grads.norm() > T::ZERO);
-    assert_eq!(after - before, 0, "a warm step made {} allocations", after - before);
+    assert_eq!(
+        after - before,
+        0,
+        "a warm step made {} allocations",
+        after - before
+    );
 }

@@ -66,12 +66,13 @@ pub fn sum<T: Float>(a: &[T]) -> T {
 pub fn max<T: Float>(a: &[T]) -> T {
     let n = T::Lanes::N;
     let mut acc = T::Lanes::splat(-T::INFINITY);
-    let mut nan = T::Lanes::splat(T::ZERO);
     let mut ac = a.chunks_exact(n);
     for x in &mut ac {
         let v = T::Lanes::load(x);
+        if T::Lanes::any(v.is_nan()) {
+            return T::NAN;
+        }
         acc = acc.max(v);
-        nan = nan + (v - v);
     }
     let mut m = acc.reduce_max();
     for &x in ac.remainder() {
@@ -80,7 +81,7 @@ pub fn max<T: Float>(a: &[T]) -> T {
         }
         m = m.max(x);
     }
-    if nan.reduce_sum().is_nan() { T::NAN } else { m }
+    m
 }
 
 /// `dst += alpha · x`.

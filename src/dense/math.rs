@@ -22,23 +22,37 @@ fn c<T: Float>(x: f64) -> T::Lanes {
     T::Lanes::splat(T::from_f64(x))
 }
 
+/// `1/n!` for `n = 0..=15`.
+const INV_FACT: [f64; 16] = {
+    let mut t = [1.0; 16];
+    let mut n = 1;
+    while n < 16 {
+        t[n] = t[n - 1] / n as f64;
+        n += 1;
+    }
+    t
+};
+
+/// `1/(2j + 1)` for `j = 0..=15`.
+const INV_ODD: [f64; 16] = {
+    let mut t = [1.0; 16];
+    let mut j = 0;
+    while j < 16 {
+        t[j] = 1.0 / (2 * j + 1) as f64;
+        j += 1;
+    }
+    t
+};
+
 /// Taylor polynomial of `expm1(r)` of degree `T::EXPM1_DEGREE` (Horner, no constant term).
 #[inline(always)]
 fn expm1_poly<T: Float>(r: T::Lanes) -> T::Lanes {
-    // coefficients 1/n! for n = deg..=2, then multiply by r twice.
     let deg = T::EXPM1_DEGREE;
-    let mut fact = 1.0_f64;
-    for n in 2..=deg {
-        fact *= n as f64;
+    // p = 1/2! + r/3! + … + r^(deg−2)/deg!;  expm1 = r + r² p
+    let mut p = c::<T>(INV_FACT[deg]);
+    for &coef in INV_FACT[2..deg].iter().rev() {
+        p = p.mul_add(r, c::<T>(coef));
     }
-    let mut p = c::<T>(1.0 / fact);
-    let mut n = deg;
-    while n > 2 {
-        fact /= n as f64;
-        n -= 1;
-        p = p.mul_add(r, c::<T>(1.0 / fact));
-    }
-    // p ≈ 1/2 + r/6 + …; expm1 = r + r² p
     (r * r).mul_add(p, r)
 }
 
@@ -115,9 +129,9 @@ pub fn ln<T: Float>(x: T::Lanes) -> T::Lanes {
     let s2 = s * s;
     // 2 atanh(s) = 2s (1 + s²/3 + s⁴/5 + …)
     let n = T::LOG_TERMS;
-    let mut p = c::<T>(1.0 / (2 * n + 1) as f64);
-    for j in (1..n).rev() {
-        p = p.mul_add(s2, c::<T>(1.0 / (2 * j + 1) as f64));
+    let mut p = c::<T>(INV_ODD[n]);
+    for &coef in INV_ODD[1..n].iter().rev() {
+        p = p.mul_add(s2, c::<T>(coef));
     }
     let two_s = s + s;
     let log_m = (two_s * s2).mul_add(p, two_s);

@@ -48,13 +48,23 @@ fn dot_sum_max_axpy_every_length() {
     });
 }
 
-fn naive_gemv<T: Float>(a: &[T], rows: usize, cols: usize, x: &[T], trans: bool) -> (Vec<T>, Vec<f64>) {
+fn naive_gemv<T: Float>(
+    a: &[T],
+    rows: usize,
+    cols: usize,
+    x: &[T],
+    trans: bool,
+) -> (Vec<T>, Vec<f64>) {
     let (on, inn) = if trans { (cols, rows) } else { (rows, cols) };
     let mut y = vec![T::ZERO; on];
     let mut sc = vec![0.0; on];
     for o in 0..on {
         for i in 0..inn {
-            let w = if trans { a[i * cols + o] } else { a[o * cols + i] };
+            let w = if trans {
+                a[i * cols + o]
+            } else {
+                a[o * cols + i]
+            };
             y[o] += w * x[i];
             sc[o] += (w.to_f64() * x[i].to_f64()).abs();
         }
@@ -99,12 +109,30 @@ fn gemv_gemv_t_ger_every_tail() {
 }
 
 /// Checks `gemm` for one shape and layout against the triple loop.
-fn check_gemm<T: Float>(m: usize, n: usize, k: usize, ta: bool, tb: bool, accum: Accum, par: Par, seed: u64) {
+#[allow(clippy::too_many_arguments)]
+fn check_gemm<T: Float>(
+    m: usize,
+    n: usize,
+    k: usize,
+    ta: bool,
+    tb: bool,
+    accum: Accum,
+    par: Par,
+    seed: u64,
+) {
     let a: Vec<T> = uniform(seed, m * k, -1.0, 1.0);
     let b: Vec<T> = uniform(seed + 1, k * n, -1.0, 1.0);
     let c0: Vec<T> = uniform(seed + 2, m * n, -1.0, 1.0);
-    let av = if ta { MatRef::new(&a, k, m).t() } else { MatRef::new(&a, m, k) };
-    let bv = if tb { MatRef::new(&b, n, k).t() } else { MatRef::new(&b, k, n) };
+    let av = if ta {
+        MatRef::new(&a, k, m).t()
+    } else {
+        MatRef::new(&a, m, k)
+    };
+    let bv = if tb {
+        MatRef::new(&b, n, k).t()
+    } else {
+        MatRef::new(&b, k, n)
+    };
     let alpha = T::from_f64(0.75);
     let mut c = c0.clone();
     dense::gemm(MatMut::new(&mut c, m, n), accum, alpha, av, bv, par);
@@ -114,7 +142,11 @@ fn check_gemm<T: Float>(m: usize, n: usize, k: usize, ta: bool, tb: bool, accum:
     let mut scale = vec![0.0; m * n];
     for i in 0..m {
         for j in 0..n {
-            let mut s = if accum == Accum::Add { c0[i * n + j].to_f64().abs() } else { 0.0 };
+            let mut s = if accum == Accum::Add {
+                c0[i * n + j].to_f64().abs()
+            } else {
+                0.0
+            };
             for l in 0..k {
                 s += 0.75 * (av.at(i, l).to_f64() * bv.at(l, j).to_f64()).abs();
             }

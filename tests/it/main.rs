@@ -2,6 +2,7 @@
 
 mod activations;
 mod common;
+mod fuzz_replay;
 mod kernels;
-mod tape_ops;
 mod tape_hand;
+mod tape_ops;

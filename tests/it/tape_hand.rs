@@ -10,7 +10,11 @@ fn close<T: Float>(got: &[T], want: &[f64]) {
     assert_eq!(got.len(), want.len(), "length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         let g = g.to_f64();
-        assert!((g - w).abs() <= tol * w.abs().max(1.0), "[{}] element {i}: got {g}, want {w}", T::NAME);
+        assert!(
+            (g - w).abs() <= tol * w.abs().max(1.0),
+            "[{}] element {i}: got {g}, want {w}",
+            T::NAME
+        );
     }
 }
 
@@ -82,13 +86,16 @@ fn maps_by_hand() {
     for_each_float!(T => {
         let xs = [-1.5_f64, 0.0, 0.7];
         let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
-        let cases: Vec<(&str, Box<dyn Fn(f64) -> f64>)> = vec![
+        type Derivative = Box<dyn Fn(f64) -> f64>;
+        let cases: Vec<(&str, Derivative)> = vec![
             ("exp", Box::new(|x: f64| x.exp())),                        // (e^x)' = e^x
             ("tanh", Box::new(|x: f64| 1.0 - x.tanh().powi(2))),        // 1 − tanh²
             ("sigmoid", Box::new(move |x| sig(x) * (1.0 - sig(x)))),    // σ(1 − σ)
-            ("softplus", Box::new(move |x| sig(x))),                    // σ
+            ("softplus", Box::new(sig)),                 // σ
             ("silu", Box::new(move |x| sig(x) * (1.0 + x * (1.0 - sig(x))))),
             ("square", Box::new(|x: f64| 2.0 * x)),
+            ("ln_1p", Box::new(|x: f64| 1.0 / (1.0 + x))),             // (ln(1+x))' = 1/(1+x)
+            ("expm1", Box::new(|x: f64| x.exp())),                      // (e^x − 1)' = e^x
             // (1 − tanh²)' = −2 tanh (1 − tanh²)
             ("tanh_prime", Box::new(|x: f64| -2.0 * x.tanh() * (1.0 - x.tanh().powi(2)))),
             // (σ(1−σ))' = σ(1−σ)(1−2σ)
@@ -106,6 +113,8 @@ fn maps_by_hand() {
                 "softplus" => t.softplus(x),
                 "silu" => t.silu(x),
                 "square" => t.square(x),
+                "ln_1p" => t.map(x, neurodyn::dense::Unary::Ln1p),
+                "expm1" => t.map(x, neurodyn::dense::Unary::Expm1),
                 "tanh_prime" => t.tanh_prime(x),
                 "sigmoid_prime" => t.sigmoid_prime(x),
                 _ => t.silu_prime(x),
@@ -307,7 +316,22 @@ fn var_from_before_clear_panics() {
 fn param_store_rejects_bad_input() {
     let mut s = ParamStore::<f64>::new();
     s.add("a", 1, 2, &[1.0, 2.0]).unwrap();
-    assert!(s.add("a", 1, 1, &[0.0]).unwrap_err().to_string().contains("already exists"));
-    assert!(s.add("b", 2, 2, &[0.0]).unwrap_err().to_string().contains("1 values for a 2×2"));
-    assert!(s.add("c", 1, 1, &[f64::NAN]).unwrap_err().to_string().contains("not finite"));
+    assert!(
+        s.add("a", 1, 1, &[0.0])
+            .unwrap_err()
+            .to_string()
+            .contains("already exists")
+    );
+    assert!(
+        s.add("b", 2, 2, &[0.0])
+            .unwrap_err()
+            .to_string()
+            .contains("1 values for a 2×2")
+    );
+    assert!(
+        s.add("c", 1, 1, &[f64::NAN])
+            .unwrap_err()
+            .to_string()
+            .contains("not finite")
+    );
 }
