@@ -8,6 +8,7 @@
 //! |---|---|
 //! | [`dense`] | SIMD (`wide`) kernels: dot, axpy, gemv, packed GEMM, activations, row reductions |
 //! | [`tape`] | reverse-mode autodiff on an arena Wengert list; [`tape::check::gradcheck`] |
+//! | [`solve`] | explicit Runge–Kutta solvers (fixed and adaptive) that gradients flow through |
 //!
 //! Layers only use what lies above them in this table. See `docs/architecture.md`.
 //!
@@ -43,6 +44,7 @@ mod float;
 #[doc(hidden)]
 pub mod fuzz_targets;
 pub mod rng;
+pub mod solve;
 pub mod tape;
 
 pub use error::{ConfigError, Error, Result};

@@ -4,5 +4,7 @@ mod activations;
 mod common;
 mod fuzz_replay;
 mod kernels;
+mod problems;
+mod solvers;
 mod tape_hand;
 mod tape_ops;

@@ -1,0 +1,164 @@
+//! Checkpointed backprop: the forward pass keeps only O(√steps) states; the backward pass
+//! re-takes each segment of steps on a fresh tape and backpropagates through it.
+//!
+//! ```text
+//! forward (no tape):  y_0 … y_n, keeping y_c for c ∈ {0, L, 2L, …} and the step list
+//!                     (L doubles whenever more than 2L checkpoints are held, so L ≈ √n)
+//! backward:           λ = 0; for segments from last to first:
+//!                       replay steps c..c' from y_c on a fresh tape, with the loss terms of the
+//!                       saves inside; L_seg = Σ ℓ_j + λ·y_c'; backward; λ = ∂L_seg/∂y_c
+//! ```
+//! The replay takes exactly the forward steps with the same arithmetic, so the gradients equal
+//! backprop's up to the order of summation.
+
+use super::backprop::{differentiable_copy, dot_const, saves_at_start, sum_terms};
+use super::engine::{DynRhs, Integrator, Mode, Observer, StepRecord};
+use super::{Dynamics, GradSolution, SolveError, SolveOptions};
+use crate::Float;
+use crate::tape::{Grads, Tape, Var};
+
+/// Records steps and keeps a thinning set of checkpoints.
+struct Recorder<T> {
+    steps: Vec<StepRecord<T>>,
+    /// `(step index, state)`: the state after `index` accepted steps.
+    checkpoints: Vec<(usize, Vec<T>)>,
+    seg_len: usize,
+    peak_states: usize,
+}
+
+impl<T: Float> Observer<T> for Recorder<T> {
+    fn save(&mut self, _tape: &mut Tape<T>, _j: usize, _y: Var) {}
+    fn step(&mut self, tape: &Tape<T>, rec: &StepRecord<T>, y_new: Var) {
+        self.steps.push(*rec);
+        let i = self.steps.len();
+        if i % self.seg_len == 0 {
+            self.checkpoints.push((i, tape.value(y_new).to_vec()));
+            if self.checkpoints.len() > 2 * self.seg_len {
+                self.seg_len *= 2;
+                let l = self.seg_len;
+                self.checkpoints.retain(|(k, _)| k % l == 0);
+            }
+            self.peak_states = self.peak_states.max(self.checkpoints.len());
+        }
+    }
+}
+
+/// Collects the saved nodes of a replayed segment with their indices.
+struct SegmentSaves {
+    saves: Vec<(usize, Var)>,
+}
+
+impl<T: Float> Observer<T> for SegmentSaves {
+    fn save(&mut self, _tape: &mut Tape<T>, j: usize, y: Var) {
+        self.saves.push((j, y));
+    }
+}
+
+pub(crate) fn gradient<T, D, I, L>(
+    dynamics: &D,
+    init: I,
+    mut loss: L,
+    t0: T,
+    t1: T,
+    opts: &SolveOptions<T>,
+    grads: &mut Grads<T>,
+) -> Result<GradSolution<T>, SolveError>
+where
+    T: Float,
+    D: Dynamics<T>,
+    I: Fn(&mut Tape<T>, &D::Params) -> Var,
+    L: FnMut(&mut Tape<T>, &D::Params, usize, Var) -> Var,
+{
+    // Forward: initial state, then a compact solve that records steps and checkpoints.
+    let mut tape = Tape::new();
+    let p = dynamics.record(&mut tape);
+    let y0 = init(&mut tape, &p);
+    let (rows, cols) = tape.shape(y0);
+    let y0_vals = tape.value(y0).to_vec();
+    tape.clear();
+    let p = dynamics.record(&mut tape);
+    let y0c = tape.constant(rows, cols, &y0_vals);
+    let mut rec = Recorder {
+        steps: Vec::new(),
+        checkpoints: vec![(0, y0_vals.clone())],
+        seg_len: 1,
+        peak_states: 1,
+    };
+    let mut fwd = Integrator::new(opts, t0, t1);
+    fwd.run(
+        &mut tape,
+        &mut DynRhs { d: dynamics, p },
+        &mut rec,
+        t0,
+        t1,
+        y0c,
+        Mode::Compact,
+    )?;
+    let mut stats = fwd.stats;
+    let n = rec.steps.len();
+    let state_len = y0_vals.len();
+
+    // Backward over segments.
+    let mut lambda = vec![T::ZERO; state_len];
+    let mut total = T::ZERO;
+    let mut peak_tape = 0;
+    let bounds: Vec<usize> = rec.checkpoints.iter().map(|(k, _)| *k).chain([n]).collect();
+    for s in (0..rec.checkpoints.len()).rev() {
+        let (c0, c1) = (bounds[s], bounds[s + 1]);
+        if c0 == c1 {
+            continue;
+        }
+        tape.clear();
+        let p = dynamics.record(&mut tape);
+        let ys = tape.variable(rows, cols, &rec.checkpoints[s].1);
+        let mut seg = SegmentSaves { saves: Vec::new() };
+        let mut eng = Integrator::new(opts, t0, t1);
+        let mut rhs = DynRhs { d: dynamics, p };
+        let y_end = eng.run(
+            &mut tape,
+            &mut rhs,
+            &mut seg,
+            t0,
+            t1,
+            ys,
+            Mode::Replay(&rec.steps[c0..c1]),
+        )?;
+        stats.rhs_evals += eng.stats.rhs_evals;
+        let mut terms: Vec<Var> = Vec::with_capacity(seg.saves.len() + 1);
+        for &(j, y) in &seg.saves {
+            terms.push(loss(&mut tape, &p, j, y));
+        }
+        let loss_part = sum_terms(&mut tape, &terms);
+        total += tape.scalar(loss_part);
+        let seed = dot_const(&mut tape, y_end, &lambda);
+        let l = tape.add(loss_part, seed);
+        tape.backward(l);
+        tape.accumulate_param_grads(grads);
+        lambda.copy_from_slice(tape.grad(ys));
+        peak_tape = peak_tape.max(tape.num_values());
+    }
+
+    // The initial state: saves at t0 and the map from parameters to y0.
+    tape.clear();
+    let p = dynamics.record(&mut tape);
+    let y0 = init(&mut tape, &p);
+    let y0 = differentiable_copy(&mut tape, y0);
+    let terms: Vec<Var> = (0..saves_at_start(opts, t0))
+        .map(|j| loss(&mut tape, &p, j, y0))
+        .collect();
+    let loss_part = sum_terms(&mut tape, &terms);
+    total += tape.scalar(loss_part);
+    let seed = dot_const(&mut tape, y0, &lambda);
+    let l = tape.add(loss_part, seed);
+    tape.backward(l);
+    tape.accumulate_param_grads(grads);
+    let dy0 = tape.grad(y0).to_vec();
+
+    stats.checkpoints = rec.peak_states;
+    stats.peak_values = stats.peak_values.max(peak_tape) + rec.peak_states * state_len;
+    Ok(GradSolution {
+        loss: total,
+        dy0,
+        stats,
+    })
+}
