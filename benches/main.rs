@@ -6,6 +6,7 @@
 use criterion::criterion_main;
 
 mod dense;
+mod solve;
 mod tape;
 
-criterion_main!(dense::benches, tape::benches);
+criterion_main!(dense::benches, tape::benches, solve::benches);

@@ -216,10 +216,14 @@ fn pack_a<T: Float>(
     mc: usize,
     k0: usize,
     kc: usize,
+    cursor: (usize, usize),
 ) {
     let panels = mc.div_ceil(MR);
-    let mut seg_start = 0;
-    for s in 0..segs.count() {
+    let (first, mut seg_start) = cursor;
+    for s in first..segs.count() {
+        if seg_start >= k0 + kc {
+            break;
+        }
         let (a, _) = segs.get(s);
         let ks = a.cols;
         let lo = k0.max(seg_start);
@@ -252,11 +256,15 @@ fn pack_b<T: Float>(
     kc: usize,
     j0: usize,
     nc: usize,
+    cursor: (usize, usize),
 ) {
     let nr = NV * T::Lanes::N;
     let panels = nc.div_ceil(nr);
-    let mut seg_start = 0;
-    for s in 0..segs.count() {
+    let (first, mut seg_start) = cursor;
+    for s in first..segs.count() {
+        if seg_start >= k0 + kc {
+            break;
+        }
         let (_, b) = segs.get(s);
         let ks = b.rows;
         let lo = k0.max(seg_start);
@@ -332,13 +340,19 @@ fn packed<T: Float>(
         let valpha = T::Lanes::splat(alpha);
         for jc in (0..n).step_by(NC) {
             let nc = NC.min(n - jc);
+            // (first segment overlapping the block, its global start): advances with pc
+            let mut cursor = (0usize, 0usize);
             for pc in (0..ktot).step_by(KC) {
                 let kc = KC.min(ktot - pc);
-                pack_b(bpack, segs, pc, kc, jc, nc);
+                while cursor.0 < segs.count() && cursor.1 + segs.get(cursor.0).0.cols <= pc {
+                    cursor.1 += segs.get(cursor.0).0.cols;
+                    cursor.0 += 1;
+                }
+                pack_b(bpack, segs, pc, kc, jc, nc, cursor);
                 let overwrite = accum == Accum::Replace && pc == 0;
                 for ic in (0..m).step_by(MC) {
                     let mc = MC.min(m - ic);
-                    pack_a(apack, segs, row0 + ic, mc, pc, kc);
+                    pack_a(apack, segs, row0 + ic, mc, pc, kc, cursor);
                     for jr in 0..nc.div_ceil(nr) {
                         let bp = &bpack[jr * kc * nr..(jr + 1) * kc * nr];
                         let cols = nr.min(nc - jr * nr);

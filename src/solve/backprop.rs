@@ -41,7 +41,7 @@ pub(crate) fn solve_values<T: Float, D: Dynamics<T>>(
     opts: &SolveOptions<T>,
 ) -> Result<Solution<T>, SolveError> {
     opts.validate(t0, t1)?;
-    if rows == 0 || y0.len() % rows != 0 {
+    if rows == 0 || !y0.len().is_multiple_of(rows) {
         return Err(crate::ConfigError::new(
             "y0",
             format!("{} values do not form {rows} rows", y0.len()),

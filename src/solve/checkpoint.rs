@@ -31,12 +31,12 @@ impl<T: Float> Observer<T> for Recorder<T> {
     fn step(&mut self, tape: &Tape<T>, rec: &StepRecord<T>, y_new: Var) {
         self.steps.push(*rec);
         let i = self.steps.len();
-        if i % self.seg_len == 0 {
+        if i.is_multiple_of(self.seg_len) {
             self.checkpoints.push((i, tape.value(y_new).to_vec()));
             if self.checkpoints.len() > 2 * self.seg_len {
                 self.seg_len *= 2;
                 let l = self.seg_len;
-                self.checkpoints.retain(|(k, _)| k % l == 0);
+                self.checkpoints.retain(|(k, _)| k.is_multiple_of(l));
             }
             self.peak_states = self.peak_states.max(self.checkpoints.len());
         }

@@ -157,6 +157,7 @@ impl<'o, T: Float> Integrator<'o, T> {
 
     /// One RK step from `(t, y)` with stage `k1`; returns `y_new` and leaves the stages in
     /// `self.ks`.
+    #[allow(clippy::too_many_arguments)]
     fn rk_step<R: Rhs<T>>(
         &mut self,
         tape: &mut Tape<T>,
@@ -421,7 +422,8 @@ impl<'o, T: Float> Integrator<'o, T> {
                 } else {
                     self.error_norm(tape, h_try, y, y_new)
                 };
-                if !fixed && !(err <= T::ONE) {
+                // a NaN error is a rejection too
+                if !fixed && (err.is_nan() || err > T::ONE) {
                     tape.rewind(mark);
                     self.stats.rejected += 1;
                     if !err.is_finite() {

@@ -7,6 +7,7 @@ use crate::tape::{Tape, Var};
 
 /// `y(t + θh)` from the step's `y0`, `y1` and stages `ks` (`ks[0] = f(t, y0)`; for FSAL
 /// methods `ks[s−1] = f(t + h, y1)`).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn dense<T: Float>(
     tape: &mut Tape<T>,
     tab: &Tableau,

@@ -61,14 +61,19 @@ impl<T: Float> Tape<T> {
     fn flush_deferred(&mut self, i: usize) {
         let w = self.nodes[i];
         let (glo, ghi) = self.grad.split_at_mut(w.off + w.len());
+        // Flatten the queue (in recording order) so that segment lookups are O(1).
+        self.flush_buf.clear();
+        let mut e = self.defer_head[i];
+        while e != NONE {
+            self.flush_buf.push(self.defer[e as usize].node);
+            e = self.defer[e as usize].next;
+        }
         let segs = DeferredSegs {
             nodes: &self.nodes,
             val: &self.val,
             ghi,
             base: w.off + w.len(),
-            defer: &self.defer,
-            head: self.defer_head[i],
-            count: list_len(&self.defer, self.defer_head[i]),
+            order: &self.flush_buf,
         };
         let dst = MatMut::new(&mut glo[w.range()], w.rows as usize, w.cols as usize);
         dense::gemm_segments(dst, Accum::Add, T::ONE, &segs, dense::Par::Rayon);
@@ -328,36 +333,21 @@ impl<T: Float> Tape<T> {
     }
 }
 
-fn list_len(defer: &[Deferred], mut head: u32) -> usize {
-    let mut n = 0;
-    while head != NONE {
-        n += 1;
-        head = defer[head as usize].next;
-    }
-    n
-}
-
 /// The queued products of one weight, as GEMM segments over the tape's arenas.
 struct DeferredSegs<'a, T: Float> {
     nodes: &'a [Node<T>],
     val: &'a [T],
     ghi: &'a [T],
     base: usize,
-    defer: &'a [Deferred],
-    head: u32,
-    count: usize,
+    order: &'a [u32],
 }
 
 impl<T: Float> Segments<T> for DeferredSegs<'_, T> {
     fn count(&self) -> usize {
-        self.count
+        self.order.len()
     }
     fn get(&self, i: usize) -> (MatRef<'_, T>, MatRef<'_, T>) {
-        let mut e = self.head;
-        for _ in 0..i {
-            e = self.defer[e as usize].next;
-        }
-        let mm = self.nodes[self.defer[e as usize].node as usize];
+        let mm = self.nodes[self.order[i] as usize];
         let Op::MatMul { a, tb, .. } = mm.op else {
             unreachable!("internal: deferred entry is not a matmul")
         };

@@ -111,6 +111,7 @@ pub struct Tape<T: Float> {
     pub(crate) aux: Vec<(u32, T)>,
     pub(crate) defer: Vec<Deferred>,
     pub(crate) defer_head: Vec<u32>,
+    pub(crate) flush_buf: Vec<u32>,
     pub(crate) tag: u32,
     _not_sync: std::marker::PhantomData<std::cell::Cell<()>>,
 }
@@ -136,6 +137,7 @@ impl<T: Float> Tape<T> {
             aux: Vec::new(),
             defer: Vec::new(),
             defer_head: Vec::new(),
+            flush_buf: Vec::new(),
             tag: fresh_tag(),
             _not_sync: std::marker::PhantomData,
         }

@@ -5,6 +5,7 @@ mod common;
 mod fuzz_replay;
 mod kernels;
 mod problems;
+mod solver_grads;
 mod solvers;
 mod tape_hand;
 mod tape_ops;

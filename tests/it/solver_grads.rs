@@ -1,0 +1,256 @@
+//! Gradients through the solvers: backprop against finite differences, checkpointed against
+//! backprop (≤ 1e-12), adjoint against backprop (≤ 1e-6 at rtol 1e-9), for fixed and adaptive
+//! methods with jump times; and the memory of the three modes on a 10 000-step solve.
+
+use crate::problems::Toy;
+use neurodyn::solve::{
+    Dynamics, GradMode, GradSolution, Method, SolveOptions, solve_on_tape, solve_with_grad,
+};
+use neurodyn::tape::check::{GradCheckOptions, gradcheck};
+use neurodyn::tape::{Grads, Tape, Var};
+
+const T1: f64 = 1.0;
+
+fn targets(toy: &Toy, j: usize) -> Vec<f64> {
+    crate::common::uniform::<f64>(500 + j as u64, toy.batch * toy.n, -0.5, 0.5)
+}
+
+fn opts_for(m: Method, toy: &Toy, tol: f64) -> SolveOptions<f64> {
+    let base = if m.is_adaptive() {
+        SolveOptions::adaptive(m, tol, tol)
+    } else {
+        SolveOptions::fixed(m, 0.025)
+    };
+    SolveOptions {
+        save_at: vec![0.25, 0.6, 0.75, T1],
+        jump_times: toy.jump_times(),
+        ..base
+    }
+}
+
+fn term(tape: &mut Tape<f64>, toy: &Toy, j: usize, y: Var) -> Var {
+    let tgt = tape.constant(toy.batch, toy.n, &targets(toy, j));
+    let d = tape.sub(y, tgt);
+    let s = tape.square(d);
+    tape.mean(s)
+}
+
+fn run(toy: &Toy, opts: &SolveOptions<f64>, mode: GradMode) -> (GradSolution<f64>, Grads<f64>) {
+    let mut g = toy.store.zeros_like();
+    let sol = solve_with_grad(
+        toy,
+        |t, p| toy.init(t, p),
+        |t, _, j, y| term(t, toy, j, y),
+        0.0,
+        T1,
+        opts,
+        mode,
+        &mut g,
+    )
+    .unwrap();
+    (sol, g)
+}
+
+fn rel(a: &[f64], b: &[f64]) -> f64 {
+    let d: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt();
+    let n: f64 = b.iter().map(|y| y * y).sum::<f64>().sqrt();
+    d / n.max(1e-300)
+}
+
+/// Worst norm-wise relative difference over the parameters of two gradients.
+fn rel_by_param(toy: &Toy, a: &Grads<f64>, b: &Grads<f64>) -> f64 {
+    toy.store
+        .ids()
+        .map(|id| rel(a.get(&toy.store, id), b.get(&toy.store, id)))
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn backprop_equals_finite_differences_for_every_method() {
+    let toy = Toy::new(4, 3, 4, 0.25, 1);
+    for m in Method::ALL {
+        let opts = opts_for(m, &toy, 1e-10);
+        let report = gradcheck(
+            &toy.store,
+            |tape, s| {
+                let toy = toy.with_store(s);
+                let p = toy.record(tape);
+                let y0 = toy.init(tape, &p);
+                let (saved, _, _) = solve_on_tape(tape, &toy, p, y0, 0.0, T1, &opts).unwrap();
+                let terms: Vec<(Var, f64)> = saved
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &y)| (term(tape, &toy, j, y), 1.0))
+                    .collect();
+                tape.lin_comb(&terms)
+            },
+            &GradCheckOptions::default(),
+        );
+        assert!(report.passed, "{m:?}: {report}");
+        // the same gradient through solve_with_grad
+        let (sol, g) = run(&toy, &opts, GradMode::Backprop);
+        assert!((sol.loss - report.loss).abs() <= 1e-14 * report.loss.abs());
+        let mut tape = Tape::new();
+        let p = toy.record(&mut tape);
+        let y0 = toy.init(&mut tape, &p);
+        let (saved, _, _) = solve_on_tape(&mut tape, &toy, p, y0, 0.0, T1, &opts).unwrap();
+        let terms: Vec<(Var, f64)> = saved
+            .iter()
+            .enumerate()
+            .map(|(j, &y)| (term(&mut tape, &toy, j, y), 1.0))
+            .collect();
+        let l = tape.lin_comb(&terms);
+        tape.backward(l);
+        let mut g2 = toy.store.zeros_like();
+        tape.accumulate_param_grads(&mut g2);
+        assert!(rel_by_param(&toy, &g, &g2) <= 1e-14, "{m:?}");
+        // ∂L/∂y0: the h0 gradient is the column sum over the batch of dy0
+        let h0g = g.get(&toy.store, toy.h0);
+        for c in 0..toy.n {
+            let s: f64 = (0..toy.batch).map(|r| sol.dy0[r * toy.n + c]).sum();
+            assert!(
+                (s - h0g[c]).abs() <= 1e-12 * (1.0 + s.abs()),
+                "{m:?}: dy0 vs h0 gradient"
+            );
+        }
+    }
+}
+
+#[test]
+fn checkpointed_equals_backprop() {
+    // A longer horizon so that the checkpoint schedule has many segments.
+    let toy = Toy::new(4, 3, 12, 0.25, 2);
+    for m in Method::ALL {
+        let mut opts = opts_for(m, &toy, 1e-9);
+        opts.save_at = vec![0.3, 1.0, 1.7, 2.5, 3.0];
+        if !m.is_adaptive() {
+            opts.dt = Some(0.01);
+        }
+        let mut g1 = toy.store.zeros_like();
+        let mut g2 = toy.store.zeros_like();
+        let f = |t: &mut Tape<f64>, _: &_, j: usize, y: Var| term(t, &toy, j, y);
+        let a = solve_with_grad(
+            &toy,
+            |t, p| toy.init(t, p),
+            f,
+            0.0,
+            3.0,
+            &opts,
+            GradMode::Backprop,
+            &mut g1,
+        )
+        .unwrap();
+        let b = solve_with_grad(
+            &toy,
+            |t, p| toy.init(t, p),
+            f,
+            0.0,
+            3.0,
+            &opts,
+            GradMode::Checkpointed,
+            &mut g2,
+        )
+        .unwrap();
+        assert!(
+            b.stats.checkpoints > 2,
+            "{m:?}: {} checkpoints for {} steps",
+            b.stats.checkpoints,
+            a.stats.steps
+        );
+        assert!(
+            (a.loss - b.loss).abs() <= 1e-12 * a.loss.abs(),
+            "{m:?}: loss {} vs {}",
+            a.loss,
+            b.loss
+        );
+        let r = rel_by_param(&toy, &g1, &g2).max(rel(&b.dy0, &a.dy0));
+        assert!(
+            r <= 1e-12,
+            "{m:?}: checkpointed differs from backprop by {r:e}"
+        );
+    }
+}
+
+#[test]
+fn adjoint_equals_backprop_to_solver_tolerance() {
+    let toy = Toy::new(4, 3, 4, 0.25, 3);
+    for m in [Method::Rk4, Method::Bosh3, Method::Dopri5, Method::Tsit5] {
+        let mut opts = opts_for(m, &toy, 1e-9);
+        if !m.is_adaptive() {
+            opts.dt = Some(0.005);
+        }
+        let (a, g1) = run(&toy, &opts, GradMode::Backprop);
+        let (b, g2) = run(&toy, &opts, GradMode::Adjoint);
+        assert!(
+            (a.loss - b.loss).abs() <= 1e-8 * a.loss.abs(),
+            "{m:?}: loss {} vs {}",
+            a.loss,
+            b.loss
+        );
+        let r = rel_by_param(&toy, &g1, &g2).max(rel(&b.dy0, &a.dy0));
+        assert!(r <= 1e-6, "{m:?}: adjoint differs from backprop by {r:e}");
+    }
+}
+
+#[test]
+fn gradient_modes_memory_on_10000_steps() {
+    let toy = Toy::new(8, 4, 10, 1.0, 4);
+    let opts = SolveOptions {
+        save_at: vec![5.0, 10.0],
+        jump_times: toy.jump_times(),
+        ..SolveOptions::fixed(Method::Euler, 1e-3)
+    };
+    let f = |t: &mut Tape<f64>, _: &_, j: usize, y: Var| term(t, &toy, j, y);
+    let mut mem = Vec::new();
+    let mut grads = Vec::new();
+    for mode in [
+        GradMode::Backprop,
+        GradMode::Checkpointed,
+        GradMode::Adjoint,
+    ] {
+        let mut g = toy.store.zeros_like();
+        let s = solve_with_grad(
+            &toy,
+            |t, p| toy.init(t, p),
+            f,
+            0.0,
+            10.0,
+            &opts,
+            mode,
+            &mut g,
+        )
+        .unwrap();
+        assert_eq!(s.stats.steps, 10_000);
+        mem.push(s.stats.peak_values);
+        grads.push(g);
+    }
+    let state = toy.batch * toy.n;
+    println!(
+        "peak scalars: backprop {} ({} states), checkpointed {} ({} states), adjoint {} ({} states)",
+        mem[0],
+        mem[0] / state,
+        mem[1],
+        mem[1] / state,
+        mem[2],
+        mem[2] / state
+    );
+    assert!(mem[0] > 10_000 * state, "backprop keeps every step");
+    assert!(
+        mem[1] * 20 < mem[0],
+        "checkpointed must store far fewer: {} vs {}",
+        mem[1],
+        mem[0]
+    );
+    assert!(
+        mem[2] * 200 < mem[0],
+        "adjoint must store far fewer: {} vs {}",
+        mem[2],
+        mem[0]
+    );
+    assert!(rel_by_param(&toy, &grads[1], &grads[0]) <= 1e-12);
+}
