@@ -36,6 +36,7 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod analysis;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod dense;
@@ -43,9 +44,12 @@ pub mod error;
 mod float;
 #[doc(hidden)]
 pub mod fuzz_targets;
+pub mod models;
 pub mod rng;
 pub mod solve;
 pub mod tape;
+pub mod tasks;
+pub mod train;
 
 pub use error::{ConfigError, Error, Result};
 

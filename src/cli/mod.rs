@@ -3,7 +3,13 @@
 //! Exit codes: 0 success, 1 a failure while running (divergence, I/O), 2 bad input (arguments,
 //! files, cases). No panic is reachable from here by bad input.
 
+mod analyze;
+mod datasets;
 mod demo;
+mod grad;
+mod progress;
+mod rundir;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -18,12 +24,23 @@ pub struct Cli {
 }
 
 const EXAMPLES: &str = "Examples:
-  neurodyn demo                 fit a small MLP on the tape, with a gradient check
-  neurodyn demo --steps 3000    the same, longer";
+  neurodyn train gnode --task ring                      a 2-D gnODE learns a ring attractor (~1 min)
+  neurodyn train gnode --task flipflop3-var --epochs 500
+  neurodyn train gru --task flipflop3-var --hidden 100
+  neurodyn train gnode --data train.ts --test test.ts   classify UEA time series
+  neurodyn analyze runs/gnode-ring-s0                   slow points, stability, flow field
+  neurodyn grad case.json --check                       loss and gradient of a case, checked
+  neurodyn demo                                         the numerical core end to end";
 
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Trains a gnODE, nODE, mGRU, RNN or GRU on a memory task or a labelled data set.
+    Train(Box<train::TrainArgs>),
+    /// Loss and gradient of a JSON case (SPEC §7); --check compares with finite differences.
+    Grad(grad::GradArgs),
+    /// Finds slow and fixed points of a trained model and writes the flow field.
+    Analyze(analyze::AnalyzeArgs),
     /// Gradient-checks and trains a small tanh MLP to fit sin(x): the numerical core end to end.
     Demo(demo::DemoArgs),
 }
@@ -39,6 +56,9 @@ pub fn main() -> i32 {
         }
     };
     let result = match cli.command {
+        Command::Train(a) => train::run(&a),
+        Command::Analyze(a) => analyze::run(&a),
+        Command::Grad(a) => grad::run(&a),
         Command::Demo(a) => demo::run(&a),
     };
     match result {

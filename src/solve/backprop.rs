@@ -115,7 +115,7 @@ where
     let p = dynamics.record(&mut tape);
     let y0 = init(&mut tape, &p);
     let y0 = differentiable_copy(&mut tape, y0);
-    let (saved, _, stats) = solve_on_tape(&mut tape, dynamics, p, y0, t0, t1, opts)?;
+    let (saved, _, stats) = solve_on_tape(&mut tape, dynamics, p.clone(), y0, t0, t1, opts)?;
     let terms: Vec<Var> = saved
         .iter()
         .enumerate()

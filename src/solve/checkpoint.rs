@@ -113,7 +113,10 @@ where
         let ys = tape.variable(rows, cols, &rec.checkpoints[s].1);
         let mut seg = SegmentSaves { saves: Vec::new() };
         let mut eng = Integrator::new(opts, t0, t1);
-        let mut rhs = DynRhs { d: dynamics, p };
+        let mut rhs = DynRhs {
+            d: dynamics,
+            p: p.clone(),
+        };
         let y_end = eng.run(
             &mut tape,
             &mut rhs,

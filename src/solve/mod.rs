@@ -82,7 +82,7 @@ impl<T: Float> Stage<T> {
 /// The state is a `rows × cols` node (a batch of states as rows).
 pub trait Dynamics<T: Float> {
     /// The parameters as recorded on a tape (a struct of [`Var`]s, or `()`).
-    type Params: Copy;
+    type Params: Clone;
     /// Records the parameters on `tape` (once per tape; the solver calls it for each fresh
     /// tape it uses).
     fn record(&self, tape: &mut Tape<T>) -> Self::Params;

@@ -1,0 +1,13 @@
+//! Opening up trained dynamics (SPEC §3.4): fixed and slow points, their stability, continuous
+//! attractors, and flow fields of low-dimensional models.
+//!
+//! A vector field is anything implementing [`Field`]: `f(h)` for a batch of states, written on
+//! the tape, so Jacobians and the gradient of the speed come from the tape.
+
+mod field;
+mod slow_points;
+
+pub use field::{Field, FieldVars, GnodeField, flow_grid, gnode_f64, jacobian, relax};
+pub use slow_points::{
+    AttractorSummary, FixedPoint, SlowPointOptions, Stability, angle_coverage, find_slow_points,
+};

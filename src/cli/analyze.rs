@@ -1,0 +1,362 @@
+//! `neurodyn analyze RUN` and the analysis written after training a gnODE: slow and fixed
+//! points, their stability, continuous-attractor detection, flow fields of 2-D models.
+
+use super::CliError;
+use super::rundir::RunDir;
+use super::train::RunData;
+use crate::analysis::{
+    AttractorSummary, GnodeField, SlowPointOptions, Stability, angle_coverage, find_slow_points,
+    flow_grid, gnode_f64, relax,
+};
+use crate::models::gnode::{Gnode, GnodeConfig, InitScheme, InitialState};
+use crate::models::{GnodeSeq, SequenceModel, TimeMode};
+use crate::train::BatchBuf;
+use rand::RngExt;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// Options of `neurodyn analyze`.
+#[derive(clap::Args, Debug)]
+pub struct AnalyzeArgs {
+    /// A run folder written by `neurodyn train` (uses its best checkpoint).
+    pub run: PathBuf,
+    /// Number of starting points for the slow-point search.
+    #[arg(long, default_value_t = 400)]
+    pub starts: usize,
+    /// Random seed for the starting points.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// Writes `model.json` (enough to rebuild the model for `analyze`).
+pub fn write_model_json(run: &RunDir, m: &GnodeSeq<f32>) -> Result<(), crate::Error> {
+    let c = m.model.config();
+    let time = match &m.time {
+        TimeMode::Discrete { alpha } => serde_json::json!({"mode": "discrete", "alpha": alpha}),
+        TimeMode::Continuous { opts, grad } => {
+            serde_json::json!({"mode": "continuous", "method": opts.method.name(), "grad": format!("{grad:?}")})
+        }
+    };
+    let j = serde_json::json!({
+        "kind": "gnode", "hidden": c.hidden, "inputs": c.inputs, "outputs": c.outputs, "flow": c.flow,
+        "activation": c.activation.name(), "gate": c.gate, "tau": c.tau,
+        "initial_state": format!("{:?}", c.initial_state), "time": time,
+        "fixed_h0": m.model.fixed_h0(),
+    });
+    run.write_atomic(
+        "model.json",
+        serde_json::to_string_pretty(&j)
+            .unwrap_or_default()
+            .as_bytes(),
+    )
+}
+
+/// The analysis of a trained gnODE, written into its run folder.
+pub fn after_training(
+    run: &mut RunDir,
+    m: &GnodeSeq<f32>,
+    data: &RunData,
+    quiet: bool,
+) -> Result<(), crate::Error> {
+    write_model_json(run, m)?;
+    // Starting points: states along validation trajectories.
+    let mut buf = BatchBuf::default();
+    let k = data.val.n.min(20);
+    let idx: Vec<usize> = (0..k).collect();
+    buf.gather(&data.val, &idx);
+    let mut tape = crate::tape::Tape::new();
+    let states: Vec<f64> = match m.states(&mut tape, &buf.batch(&data.val)) {
+        Ok(out) => out
+            .states
+            .iter()
+            .flat_map(|&s| tape.value(s).iter().map(|&v| v as f64).collect::<Vec<_>>())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let summary = analyze_model(run, &m.model, &states, 400, 0)?;
+    if !quiet {
+        println!("{}", summary.lines().next().unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// Finds slow points from `states` (rows of trajectory states, `hidden` wide) plus noise and
+/// writes `fixed_points.csv`, `analysis.json` and, for N = 2, `flow_field.csv`. Returns a
+/// human-readable summary.
+pub fn analyze_model(
+    run: &RunDir,
+    model: &Gnode<f32>,
+    states: &[f64],
+    starts: usize,
+    seed: u64,
+) -> Result<String, crate::Error> {
+    let m64 = gnode_f64(model);
+    let n = m64.config().hidden;
+    let field = GnodeField {
+        model: &m64,
+        input: vec![0.0; m64.config().inputs],
+    };
+    let mut rng = crate::rng::seeded(seed);
+    let rows = states.len() / n.max(1);
+    let scale = {
+        let mean_sq: f64 = states.iter().map(|v| v * v).sum::<f64>() / states.len().max(1) as f64;
+        mean_sq.sqrt().max(1e-3)
+    };
+    let mut pts = Vec::with_capacity(starts * n);
+    for _ in 0..starts {
+        if rows > 0 {
+            let r = rng.random_range(0..rows);
+            for j in 0..n {
+                pts.push(states[r * n + j] + 0.05 * scale * (2.0 * rng.random::<f64>() - 1.0));
+            }
+        } else {
+            for _ in 0..n {
+                pts.push(2.0 * scale * (2.0 * rng.random::<f64>() - 1.0));
+            }
+        }
+    }
+    // The speed scale of the field sets what counts as slow.
+    let typical = {
+        let (_, fv) = crate::analysis::jacobian(&field, &pts[..n]);
+        fv.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-6)
+    };
+    let opts = SlowPointOptions {
+        q_tol: 0.5 * (1e-3 * typical.max(scale)).powi(2),
+        dedup: 1e-3 * scale,
+        ..Default::default()
+    };
+    let s = find_slow_points(&field, &pts, &opts);
+    write_points(run, &m64, &s)?;
+    let mut summary = String::new();
+    let count = |st: Stability| s.points.iter().filter(|p| p.stability == st).count();
+    let _ = write!(
+        summary,
+        "analysis: {} slow points ({} exact fixed points: {} stable, {} saddle, {} unstable, {} marginal){}",
+        s.points.len(),
+        s.fixed,
+        count(Stability::Stable),
+        count(Stability::Saddle),
+        count(Stability::Unstable),
+        count(Stability::Marginal),
+        if s.continuous {
+            "; a continuous attractor"
+        } else {
+            ""
+        }
+    );
+    // Readout of the slow points (the memory the task asks for), and its angular coverage.
+    let ys: Vec<(f64, f64)> = s.points.iter().map(|p| readout2(&m64, &p.h)).collect();
+    let coverage = if m64.config().outputs == 2 {
+        angle_coverage(&ys, (0.0, 0.0), 36)
+    } else {
+        f64::NAN
+    };
+    if coverage.is_finite() {
+        let _ = write!(
+            summary,
+            "; readout angles covered {:.0} %",
+            100.0 * coverage
+        );
+    }
+    let j = serde_json::json!({
+        "slow_points": s.points.len(), "fixed_points": s.fixed, "continuous_attractor": s.continuous,
+        "stable": count(Stability::Stable), "saddle": count(Stability::Saddle),
+        "unstable": count(Stability::Unstable), "marginal": count(Stability::Marginal),
+        "readout_angle_coverage": if coverage.is_finite() { Some(coverage) } else { None },
+        "summary": summary,
+    });
+    run.write_atomic(
+        "analysis.json",
+        serde_json::to_string_pretty(&j)
+            .unwrap_or_default()
+            .as_bytes(),
+    )?;
+    if n == 2 {
+        write_flow_field(run, &field, &s, scale)?;
+    }
+    Ok(summary)
+}
+
+fn readout2(m: &Gnode<f64>, h: &[f64]) -> (f64, f64) {
+    let mut tape = crate::tape::Tape::new();
+    let v = m.record(&mut tape);
+    let hv = tape.constant(1, h.len(), h);
+    let y = m.readout(&mut tape, &v, hv);
+    let yv = tape.value(y);
+    (yv[0], if yv.len() > 1 { yv[1] } else { 0.0 })
+}
+
+fn write_points(run: &RunDir, m: &Gnode<f64>, s: &AttractorSummary) -> Result<(), crate::Error> {
+    let n = m.config().hidden;
+    let mut csv = String::new();
+    let hs: Vec<String> = (0..n).map(|i| format!("h{i}")).collect();
+    let _ = writeln!(
+        csv,
+        "{},speed,fixed,stability,marginal,max_re_eig,y0,y1",
+        hs.join(",")
+    );
+    for p in &s.points {
+        let (y0, y1) = readout2(m, &p.h);
+        let hs: Vec<String> = p.h.iter().map(|v| format!("{v}")).collect();
+        let _ = writeln!(
+            csv,
+            "{},{},{},{:?},{},{},{y0},{y1}",
+            hs.join(","),
+            p.speed,
+            p.fixed,
+            p.stability,
+            p.marginal,
+            p.eigenvalues.first().map_or(f64::NAN, |e| e.0)
+        );
+    }
+    run.write_atomic("fixed_points.csv", csv.as_bytes())
+}
+
+fn write_flow_field(
+    run: &RunDir,
+    field: &GnodeField<'_>,
+    s: &AttractorSummary,
+    scale: f64,
+) -> Result<(), crate::Error> {
+    let lim = s
+        .points
+        .iter()
+        .flat_map(|p| p.h.iter().map(|v| v.abs()))
+        .fold(2.0 * scale, f64::max)
+        * 1.3;
+    let (xs, ys, fx, fy) = flow_grid(field, &[0.0, 0.0], (-lim, lim), (-lim, lim), 25, 25);
+    let mut csv = String::from("h0,h1,f0,f1\n");
+    for (j, &y) in ys.iter().enumerate() {
+        for (i, &x) in xs.iter().enumerate() {
+            let _ = writeln!(
+                csv,
+                "{x},{y},{},{}",
+                fx[j * xs.len() + i],
+                fy[j * xs.len() + i]
+            );
+        }
+    }
+    run.write_atomic("flow_field.csv", csv.as_bytes())?;
+    // A few trajectories from a circle of starts.
+    let starts: Vec<f64> = (0..12)
+        .flat_map(|k| {
+            let a = k as f64 * std::f64::consts::TAU / 12.0;
+            [0.9 * lim * a.cos(), 0.9 * lim * a.sin()]
+        })
+        .collect();
+    let speed = fx
+        .iter()
+        .zip(&fy)
+        .map(|(a, b)| (a * a + b * b).sqrt())
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    let dt = 0.02 * lim / speed;
+    let traj = relax(field, &starts, dt, 2000, 20);
+    let mut csv = String::from("trajectory,step,h0,h1\n");
+    for (t, snap) in traj.iter().enumerate() {
+        for k in 0..12 {
+            let _ = writeln!(csv, "{k},{},{},{}", t * 20, snap[2 * k], snap[2 * k + 1]);
+        }
+    }
+    run.write_atomic("trajectories.csv", csv.as_bytes())
+}
+
+/// Runs `neurodyn analyze RUN`.
+pub fn run(a: &AnalyzeArgs) -> Result<(), CliError> {
+    let model_json = read_json(&a.run.join("model.json"))?;
+    let cfg = config_from_json(&model_json)?;
+    let ckpt = read_json(&a.run.join("best.json"))?;
+    let params = params_from_json(&ckpt)?;
+    let mut model = Gnode::<f32>::from_params(cfg, &params)
+        .map_err(|e| CliError::input(format!("{}: {e}", a.run.display())))?;
+    if let (Some(h0), Some(dst)) = (
+        model_json.get("fixed_h0").and_then(|v| v.as_array()),
+        model.fixed_h0_mut(),
+    ) {
+        for (d, v) in dst.iter_mut().zip(h0) {
+            *d = v.as_f64().unwrap_or(0.0) as f32;
+        }
+    }
+    let run = RunDir::open(&a.run).map_err(|e| CliError::failure(e.to_string()))?;
+    let summary = analyze_model(&run, &model, &[], a.starts, a.seed)
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    println!("{summary}");
+    Ok(())
+}
+
+fn read_json(p: &std::path::Path) -> Result<serde_json::Value, CliError> {
+    let text =
+        std::fs::read_to_string(p).map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::input(format!("{}: not valid JSON: {e}", p.display())))
+}
+
+fn config_from_json(j: &serde_json::Value) -> Result<GnodeConfig, CliError> {
+    let get = |k: &str| {
+        j.get(k)
+            .ok_or_else(|| CliError::input(format!("model.json: missing {k}")))
+    };
+    let usize_of = |k: &str| -> Result<usize, CliError> {
+        get(k)?
+            .as_u64()
+            .map(|v| v as usize)
+            .ok_or_else(|| CliError::input(format!("model.json: {k} must be a count")))
+    };
+    let flow = get("flow")?
+        .as_array()
+        .ok_or_else(|| CliError::input("model.json: flow must be a list"))?
+        .iter()
+        .map(|v| {
+            v.as_u64()
+                .map(|x| x as usize)
+                .ok_or_else(|| CliError::input("model.json: flow widths must be counts"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let initial_state = match get("initial_state")?.as_str() {
+        Some("Fixed") => InitialState::Fixed,
+        Some("FirstInput") => InitialState::FirstInput,
+        _ => InitialState::Learned,
+    };
+    Ok(GnodeConfig {
+        hidden: usize_of("hidden")?,
+        inputs: usize_of("inputs")?,
+        outputs: usize_of("outputs")?,
+        flow,
+        activation: get("activation")?
+            .as_str()
+            .unwrap_or("relu")
+            .parse()
+            .map_err(|e: crate::ConfigError| CliError::input(e.to_string()))?,
+        gate: get("gate")?.as_bool().unwrap_or(true),
+        tau: get("tau")?.as_f64().unwrap_or(1.0),
+        initial_state,
+        init: InitScheme::Glorot,
+    })
+}
+
+fn params_from_json(
+    j: &serde_json::Value,
+) -> Result<Vec<(String, usize, usize, Vec<f32>)>, CliError> {
+    let ps = j
+        .get("params")
+        .and_then(|p| p.as_object())
+        .ok_or_else(|| CliError::input("checkpoint: missing params"))?;
+    ps.iter()
+        .map(|(name, v)| {
+            let r = v.get("rows").and_then(|x| x.as_u64()).unwrap_or(0) as usize;
+            let c = v.get("cols").and_then(|x| x.as_u64()).unwrap_or(0) as usize;
+            let vals = v
+                .get("values")
+                .and_then(|x| x.as_array())
+                .ok_or_else(|| CliError::input(format!("checkpoint: {name} has no values")))?
+                .iter()
+                .map(|x| {
+                    x.as_f64().map(|f| f as f32).ok_or_else(|| {
+                        CliError::input(format!("checkpoint: {name} has a non-number"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((name.clone(), r, c, vals))
+        })
+        .collect()
+}

@@ -1,0 +1,155 @@
+//! Reading the JSON of a case with errors that name the offending field.
+
+use super::super::CliError;
+use serde_json::Value;
+
+/// A numeric array read from JSON: its shape (1 or 2 dims, or 3 for data) and values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NumArray {
+    /// Shape as given (`[n]`, `[r, c]`, `[a, b, c]`).
+    pub shape: Vec<usize>,
+    /// Row-major values.
+    pub values: Vec<f64>,
+}
+
+impl NumArray {
+    /// `(rows, cols)` of a 1-D (`1 × n`) or 2-D array.
+    pub fn matrix_shape(&self) -> (usize, usize) {
+        match self.shape.as_slice() {
+            [n] => (1, *n),
+            [r, c] => (*r, *c),
+            _ => (0, 0),
+        }
+    }
+}
+
+/// A field of an object, or an error naming it.
+pub fn field<'a>(obj: &'a Value, key: &str, path: &str) -> Result<&'a Value, CliError> {
+    obj.get(key)
+        .ok_or_else(|| CliError::input(format!("{path}.{key}: missing")))
+}
+
+/// Rejects keys of `obj` that are not in `allowed`.
+pub fn only_keys(obj: &Value, allowed: &[&str], path: &str) -> Result<(), CliError> {
+    let map = obj
+        .as_object()
+        .ok_or_else(|| CliError::input(format!("{path}: must be an object")))?;
+    for k in map.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(CliError::input(format!(
+                "{path}.{k}: unknown key (expected one of {})",
+                allowed.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A finite number.
+pub fn number(v: &Value, path: &str) -> Result<f64, CliError> {
+    let x = v
+        .as_f64()
+        .ok_or_else(|| CliError::input(format!("{path}: must be a number")))?;
+    if !x.is_finite() {
+        return Err(CliError::input(format!("{path}: must be finite")));
+    }
+    Ok(x)
+}
+
+/// A non-negative integer.
+pub fn count(v: &Value, path: &str) -> Result<usize, CliError> {
+    v.as_u64()
+        .map(|x| x as usize)
+        .ok_or_else(|| CliError::input(format!("{path}: must be a non-negative integer")))
+}
+
+/// A string.
+pub fn string<'a>(v: &'a Value, path: &str) -> Result<&'a str, CliError> {
+    v.as_str()
+        .ok_or_else(|| CliError::input(format!("{path}: must be a string")))
+}
+
+/// A boolean.
+pub fn boolean(v: &Value, path: &str) -> Result<bool, CliError> {
+    v.as_bool()
+        .ok_or_else(|| CliError::input(format!("{path}: must be true or false")))
+}
+
+/// A rectangular nested array of finite numbers (a scalar is shape `[]`).
+pub fn array(v: &Value, path: &str) -> Result<NumArray, CliError> {
+    let mut shape = Vec::new();
+    let mut cur = v;
+    while let Some(a) = cur.as_array() {
+        shape.push(a.len());
+        match a.first() {
+            Some(first) => cur = first,
+            None => break,
+        }
+    }
+    let mut values = Vec::new();
+    collect(v, &shape, 0, path, &mut values)?;
+    Ok(NumArray { shape, values })
+}
+
+fn collect(
+    v: &Value,
+    shape: &[usize],
+    depth: usize,
+    path: &str,
+    out: &mut Vec<f64>,
+) -> Result<(), CliError> {
+    if depth == shape.len() {
+        out.push(number(v, path)?);
+        return Ok(());
+    }
+    let a = v.as_array().ok_or_else(|| {
+        CliError::input(format!(
+            "{path}: ragged array (expected a list at depth {depth})"
+        ))
+    })?;
+    if a.len() != shape[depth] {
+        return Err(CliError::input(format!(
+            "{path}: ragged array (a list of {} where {} were expected at depth {depth})",
+            a.len(),
+            shape[depth]
+        )));
+    }
+    for (i, x) in a.iter().enumerate() {
+        collect(x, shape, depth + 1, &format!("{path}[{i}]"), out)?;
+    }
+    Ok(())
+}
+
+/// Requires an exact shape.
+pub fn expect_shape(a: &NumArray, want: &[usize], path: &str) -> Result<(), CliError> {
+    if a.shape != want {
+        let fmt = |s: &[usize]| {
+            s.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("×")
+        };
+        return Err(CliError::input(format!(
+            "{path}: expected shape {}, got {}",
+            fmt(want),
+            fmt(&a.shape)
+        )));
+    }
+    Ok(())
+}
+
+/// Writes values with a given shape as nested JSON lists.
+pub fn nest(values: &[f64], shape: &[usize]) -> Value {
+    match shape {
+        [] => Value::from(values.first().copied().unwrap_or(0.0)),
+        [_] => Value::from(values.to_vec()),
+        [n, rest @ ..] => {
+            let per: usize = rest.iter().product();
+            Value::Array(
+                (0..*n)
+                    .map(|i| nest(&values[i * per..(i + 1) * per], rest))
+                    .collect(),
+            )
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! `neurodyn grad CASE.json`: the loss and gradient of a fully specified case (SPEC §7), and
+//! with `--check` a finite-difference check of that gradient.
+
+mod gnode;
+pub mod json;
+
+use super::CliError;
+use crate::solve::{Method, SolveOptions};
+use crate::tape::check::{GradCheckOptions, gradcheck};
+use crate::tape::{ParamStore, Tape, Var};
+use json::{field, number, only_keys, string};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// Options of `neurodyn grad`.
+#[derive(clap::Args, Debug)]
+pub struct GradArgs {
+    /// The case file.
+    pub case: PathBuf,
+    /// Also compare with central finite differences; exit 1 if any parameter's relative error
+    /// exceeds 1e-6.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// A parsed case: parameters (with their shapes as written) and a loss on the tape.
+pub trait Case {
+    /// The parameters.
+    fn store(&self) -> &ParamStore<f64>;
+    /// Shape of each parameter as written in the case.
+    fn shape_of(&self, name: &str) -> Vec<usize>;
+    /// Records the loss with the parameter values of `store`.
+    ///
+    /// # Errors
+    /// A solver failure, as a message.
+    fn loss(&self, tape: &mut Tape<f64>, store: &ParamStore<f64>) -> Result<Var, String>;
+}
+
+/// Parses a case's `solver` object.
+pub fn solver(v: &Value) -> Result<SolveOptions<f64>, CliError> {
+    only_keys(v, &["method", "dt", "rtol", "atol"], "solver")?;
+    let method: Method = string(field(v, "method", "solver")?, "solver.method")?
+        .parse()
+        .map_err(|e: crate::ConfigError| CliError::input(format!("solver.method: {}", e.reason)))?;
+    if method.is_adaptive() && v.get("dt").is_none() {
+        let rtol = number(field(v, "rtol", "solver")?, "solver.rtol")?;
+        let atol = number(field(v, "atol", "solver")?, "solver.atol")?;
+        Ok(SolveOptions::adaptive(method, rtol, atol))
+    } else {
+        let dt = number(field(v, "dt", "solver")?, "solver.dt")?;
+        Ok(SolveOptions::fixed(method, dt))
+    }
+}
+
+/// Reads and parses a case file.
+///
+/// # Errors
+/// Unreadable file, invalid JSON, or an invalid case (one line naming the field).
+pub fn load(path: &std::path::Path) -> Result<Box<dyn Case>, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    let v: Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::input(format!("{}: not valid JSON: {e}", path.display())))?;
+    parse(&v)
+}
+
+/// Parses a case from JSON.
+///
+/// # Errors
+/// An invalid case.
+pub fn parse(v: &Value) -> Result<Box<dyn Case>, CliError> {
+    only_keys(v, &["model", "params", "data", "loss", "solver"], "case")?;
+    let model = field(v, "model", "case")?;
+    let kind = string(field(model, "kind", "model")?, "model.kind")?;
+    match kind {
+        "gnode" => Ok(Box::new(gnode::GnodeCase::parse(v)?)),
+        other => Err(CliError::input(format!(
+            "model.kind: unknown kind {other:?} (this build knows gnode)"
+        ))),
+    }
+}
+
+/// Runs `neurodyn grad`.
+pub fn run(a: &GradArgs) -> Result<(), CliError> {
+    let case = load(&a.case)?;
+    let store = case.store();
+    let mut tape = Tape::new();
+    let l = case.loss(&mut tape, store).map_err(CliError::failure)?;
+    let loss = tape.scalar(l);
+    tape.backward(l);
+    let mut g = store.zeros_like();
+    tape.accumulate_param_grads(&mut g);
+    let mut grads = serde_json::Map::new();
+    for info in store.infos() {
+        let shape = case.shape_of(&info.name);
+        grads.insert(
+            info.name.clone(),
+            json::nest(&g.as_slice()[info.range()], &shape),
+        );
+    }
+    println!("{}", serde_json::json!({"loss": loss, "grad": grads}));
+    if a.check {
+        let report = gradcheck(
+            store,
+            |t, s| case.loss(t, s).unwrap_or_else(|_| t.filled(1, 1, f64::NAN)),
+            &GradCheckOptions::default(),
+        );
+        eprint!("{report}");
+        if !report.passed {
+            return Err(CliError::failure(format!(
+                "gradient check failed: worst relative error {:.2e} > {:.0e}",
+                report.worst(),
+                report.tol
+            )));
+        }
+    }
+    Ok(())
+}

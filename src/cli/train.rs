@@ -1,0 +1,424 @@
+//! `neurodyn train <model> --task <task>` and `--data TRAIN --test TEST`.
+
+use super::CliError;
+use super::progress::Progress;
+use super::rundir::RunDir;
+use crate::models::gnode::{Gnode, GnodeConfig, InitScheme, InitialState};
+use crate::models::gru::{Gru, GruConfig};
+use crate::models::{Activation, GnodeSeq, SequenceModel, TimeMode};
+use crate::solve::{GradMode, Method, SolveOptions};
+use crate::tasks::MemoryTask;
+use crate::train::{
+    self, Control, EpochReport, OptimizerKind, Schedule, SeqData, StopReason, TrainConfig,
+};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The model families on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelKind {
+    /// Gated neural ODE: τ dh/dt = G ⊙ (−h + F(h, x)), F an MLP.
+    Gnode,
+    /// Neural ODE: τ dh/dt = −h + F(h, x).
+    Node,
+    /// Minimal gated RNN: a gnODE whose F is one tanh layer.
+    Mgru,
+    /// Rate RNN: a nODE whose F is one tanh layer.
+    Rnn,
+    /// Standard GRU cell (discrete time).
+    Gru,
+}
+
+/// Options of `neurodyn train`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Model family.
+    #[arg(value_enum)]
+    pub model: ModelKind,
+    /// A built-in continuous-memory task: flipflop3, flipflop3-var, flipflop2, square,
+    /// rectangle, ring, annulus.
+    #[arg(long, conflicts_with = "data")]
+    pub task: Option<String>,
+    /// Training data (UEA .ts, or .npz with arrays `x` [n][steps][inputs] and `y` labels).
+    #[arg(long, requires = "test")]
+    pub data: Option<PathBuf>,
+    /// Test data in the same format as --data.
+    #[arg(long)]
+    pub test: Option<PathBuf>,
+    /// Phase-space dimension N (default: 6 for gnode/node, 100 for mgru/rnn/gru; 2 for the 2-D tasks).
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// Hidden widths of F, comma-separated (e.g. 100,100,100); empty for none.
+    #[arg(long, value_delimiter = ',')]
+    pub flow: Option<Vec<usize>>,
+    /// Activation of F's hidden layers.
+    #[arg(long, default_value = "relu")]
+    pub activation: String,
+    /// Discrete-time step size α = Δt/τ (ignored with --continuous).
+    #[arg(long, default_value_t = 1.0)]
+    pub alpha: f64,
+    /// Train the continuous-time model with an ODE solver instead of the discrete form.
+    #[arg(long)]
+    pub continuous: bool,
+    /// Solver for --continuous: euler, midpoint, rk4, bosh3, dopri5, tsit5.
+    #[arg(long, default_value = "rk4")]
+    pub solver: String,
+    /// Fixed step for --continuous fixed-step solvers (default: the bin width).
+    #[arg(long)]
+    pub dt: Option<f64>,
+    /// Tolerances for adaptive solvers.
+    #[arg(long, default_value_t = 1e-5)]
+    pub rtol: f64,
+    /// Absolute tolerance for adaptive solvers.
+    #[arg(long, default_value_t = 1e-7)]
+    pub atol: f64,
+    /// Gradient mode through the solver: backprop, checkpointed, adjoint.
+    #[arg(long, default_value = "backprop")]
+    pub grad_mode: String,
+    /// Time constant τ of the continuous model (the bin width is Δt = 0.01).
+    #[arg(long)]
+    pub tau: Option<f64>,
+    /// Initialisation: glorot or critical.
+    #[arg(long, default_value = "glorot")]
+    pub init: String,
+    /// Initial state: learned, fixed or first-input.
+    #[arg(long, default_value = "learned")]
+    pub h0: String,
+    /// Epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 50)]
+    pub batch: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Weight decay.
+    #[arg(long, default_value_t = 1e-2)]
+    pub weight_decay: f64,
+    /// Optimizer: adamw, adam, sgd.
+    #[arg(long, default_value = "adamw")]
+    pub optimizer: String,
+    /// Learning-rate schedule: constant or cosine.
+    #[arg(long, default_value = "constant")]
+    pub schedule: String,
+    /// Global gradient-norm clip (0 disables).
+    #[arg(long, default_value_t = 1.0)]
+    pub clip: f64,
+    /// Gradient shards computed in parallel (the result depends on it, not on the machine).
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Random seed (data, initialisation, minibatch order).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Trials generated for a task (the last sixth are the validation set).
+    #[arg(long, default_value_t = 600)]
+    pub trials: usize,
+    /// Stop after this many evaluations without improvement.
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Run folder (default: runs/<model>-<task or data>-s<seed>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Print the final result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Continue a run from its last checkpoint.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+}
+
+/// The model being trained (the CLI picks the family).
+pub enum AnyModel {
+    /// A gnODE-family model.
+    Gnode(GnodeSeq<f32>),
+    /// A GRU.
+    Gru(Gru<f32>),
+}
+
+fn parse<T: std::str::FromStr<Err = crate::ConfigError>>(s: &str) -> Result<T, CliError> {
+    s.parse()
+        .map_err(|e: crate::ConfigError| CliError::input(e.to_string()))
+}
+
+/// Data for a run: train, validation (or test) set and a name.
+pub struct RunData {
+    /// Training set.
+    pub train: SeqData<f32>,
+    /// Validation / test set.
+    pub val: SeqData<f32>,
+    /// What it is called in the run folder.
+    pub name: String,
+    /// Whether `val` is a held-out test set (reported as test accuracy).
+    pub is_test: bool,
+}
+
+fn load_data(a: &TrainArgs) -> Result<RunData, CliError> {
+    match (&a.task, &a.data) {
+        (Some(task), None) => {
+            let task: MemoryTask = parse(task)?;
+            if a.trials < 12 {
+                return Err(CliError::input(format!(
+                    "--trials must be at least 12, got {}",
+                    a.trials
+                )));
+            }
+            let mut rng = crate::rng::stream(a.seed, 1);
+            let all: SeqData<f32> = task
+                .generate(a.trials, 100, 0.01, &mut rng)
+                .map_err(|e| CliError::input(e.to_string()))?;
+            let n_val = a.trials / 6;
+            let idx: Vec<usize> = (0..all.n).collect();
+            let (tr, va) = idx.split_at(all.n - n_val);
+            Ok(RunData {
+                train: all.subset(tr),
+                val: all.subset(va),
+                name: task.name().to_string(),
+                is_test: false,
+            })
+        }
+        (None, Some(path)) => {
+            let test = a
+                .test
+                .as_ref()
+                .ok_or_else(|| CliError::input("--data needs --test"))?;
+            super::datasets::load_pair(path, test)
+        }
+        (None, None) => Err(CliError::input(
+            "give a task (--task ring) or data (--data TRAIN --test TEST)",
+        )),
+        (Some(_), Some(_)) => Err(CliError::input("--task and --data exclude each other")),
+    }
+}
+
+/// Builds the model for the data's dimensions.
+pub fn build_model(
+    a: &TrainArgs,
+    inputs: usize,
+    outputs: usize,
+    dt: f64,
+) -> Result<AnyModel, CliError> {
+    let mut rng = crate::rng::stream(a.seed, 2);
+    let two_d = outputs == 2 && a.task.is_some();
+    let hidden = a.hidden.unwrap_or(match a.model {
+        ModelKind::Gnode | ModelKind::Node => {
+            if two_d {
+                2
+            } else {
+                6
+            }
+        }
+        _ => 100,
+    });
+    if a.model == ModelKind::Gru {
+        let cfg = GruConfig {
+            hidden,
+            inputs,
+            outputs,
+        };
+        return Gru::new(cfg, &mut rng)
+            .map(AnyModel::Gru)
+            .map_err(|e| CliError::input(e.to_string()));
+    }
+    let flow = match a.model {
+        ModelKind::Mgru | ModelKind::Rnn => {
+            if a.flow.as_ref().is_some_and(|f| !f.is_empty()) {
+                return Err(CliError::input(
+                    "--flow is for gnode/node; mgru and rnn have a single tanh layer",
+                ));
+            }
+            vec![]
+        }
+        _ => a.flow.clone().unwrap_or_else(|| {
+            if two_d {
+                vec![128, 128]
+            } else {
+                vec![100, 100, 100]
+            }
+        }),
+    };
+    let init = match a.init.as_str() {
+        "glorot" => InitScheme::Glorot,
+        "critical" => InitScheme::Critical,
+        s => {
+            return Err(CliError::input(format!(
+                "--init: unknown scheme {s:?} (expected glorot or critical)"
+            )));
+        }
+    };
+    let initial_state = match a.h0.as_str() {
+        "learned" => InitialState::Learned,
+        "fixed" => InitialState::Fixed,
+        "first-input" => InitialState::FirstInput,
+        s => {
+            return Err(CliError::input(format!(
+                "--h0: unknown initial state {s:?} (expected learned, fixed or first-input)"
+            )));
+        }
+    };
+    let tau = a.tau.unwrap_or(dt / a.alpha.max(1e-12));
+    let cfg = GnodeConfig {
+        hidden,
+        inputs,
+        outputs,
+        flow,
+        activation: parse::<Activation>(&a.activation)?,
+        gate: matches!(a.model, ModelKind::Gnode | ModelKind::Mgru),
+        tau,
+        initial_state,
+        init,
+    };
+    let model = Gnode::new(cfg, &mut rng).map_err(|e| CliError::input(e.to_string()))?;
+    let time = if a.continuous {
+        let method: Method = parse(&a.solver)?;
+        let grad: GradMode = parse(&a.grad_mode)?;
+        let opts = if method.is_adaptive() {
+            SolveOptions::adaptive(method, a.rtol as f32, a.atol as f32)
+        } else {
+            SolveOptions::fixed(method, a.dt.unwrap_or(dt) as f32)
+        };
+        opts.validate(0.0, 1.0)
+            .map_err(|e| CliError::input(format!("solver: {e}")))?;
+        TimeMode::Continuous { opts, grad }
+    } else {
+        if !(a.alpha > 0.0 && a.alpha.is_finite()) {
+            return Err(CliError::input(format!(
+                "--alpha must be positive, got {}",
+                a.alpha
+            )));
+        }
+        TimeMode::Discrete { alpha: a.alpha }
+    };
+    Ok(AnyModel::Gnode(GnodeSeq { model, time }))
+}
+
+fn train_config(a: &TrainArgs, epochs: usize) -> Result<TrainConfig, CliError> {
+    let cfg = TrainConfig {
+        epochs,
+        batch_size: a.batch,
+        optimizer: parse::<OptimizerKind>(&a.optimizer)?,
+        lr: a.lr,
+        weight_decay: a.weight_decay,
+        schedule: parse::<Schedule>(&a.schedule)?,
+        clip: if a.clip > 0.0 { Some(a.clip) } else { None },
+        threads: a.threads,
+        seed: a.seed,
+        eval_every: 1,
+        patience: a.patience,
+    };
+    cfg.validate().map_err(|e| CliError::input(e.to_string()))?;
+    Ok(cfg)
+}
+
+/// Runs `neurodyn train`.
+pub fn run(a: &TrainArgs) -> Result<(), CliError> {
+    let data = load_data(a)?;
+    let (inputs, outputs) = (data.train.inputs, data.train.outputs());
+    let mut model = build_model(a, inputs, outputs, data.train.dt as f64)?;
+    let epochs = a.epochs.unwrap_or(if data.is_test { 200 } else { 300 });
+    let cfg = train_config(a, epochs)?;
+    let model_name = format!("{:?}", a.model).to_lowercase();
+    let default_out = PathBuf::from("runs").join(format!("{model_name}-{}-s{}", data.name, a.seed));
+    let out = a.out.clone().unwrap_or(default_out);
+    let mut run = RunDir::create(&out).map_err(|e| CliError::failure(e.to_string()))?;
+    run.write_config(a, &cfg)
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    let describe = match &model {
+        AnyModel::Gnode(m) => m.describe(),
+        AnyModel::Gru(m) => m.describe(),
+    };
+    if !a.quiet && !a.json {
+        println!(
+            "training {describe} on {} ({} train / {} {} trials), {} parameters, {} epochs → {}",
+            data.name,
+            data.train.n,
+            data.val.n,
+            if data.is_test { "test" } else { "validation" },
+            match &model {
+                AnyModel::Gnode(m) => m.store().len(),
+                AnyModel::Gru(m) => m.store().len(),
+            },
+            epochs,
+            out.display()
+        );
+    }
+    let start = Instant::now();
+    let progress = Progress::new(epochs as u64, a.quiet || a.json);
+    let metric = if matches!(data.train.labels, train::Labels::Classes { .. }) {
+        "acc"
+    } else {
+        "R²"
+    };
+    let mut log_err: Option<String> = None;
+    let mut observer = |r: &EpochReport, store: &crate::tape::ParamStore<f32>| {
+        progress.epoch(r, metric);
+        if let Err(e) = run.log_epoch(r, start.elapsed().as_secs_f64()) {
+            log_err = Some(e.to_string());
+            return Control::Stop;
+        }
+        if let Err(e) = run.save_checkpoint("last", store, r.epoch) {
+            log_err = Some(e.to_string());
+            return Control::Stop;
+        }
+        Control::Continue
+    };
+    let report = match &mut model {
+        AnyModel::Gnode(m) => train::run(m, &data.train, &data.val, &cfg, None, |r, m| {
+            observer(r, m.store())
+        }),
+        AnyModel::Gru(m) => train::run(m, &data.train, &data.val, &cfg, None, |r, m| {
+            observer(r, m.store())
+        }),
+    }
+    .map_err(|e| CliError::failure(e.to_string()))?;
+    progress.finish();
+    if let Some(e) = log_err {
+        return Err(CliError::failure(format!(
+            "could not write the run folder: {e}"
+        )));
+    }
+    let store = match &model {
+        AnyModel::Gnode(m) => m.store(),
+        AnyModel::Gru(m) => m.store(),
+    };
+    run.save_checkpoint("best", store, report.best_epoch)
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    let secs = start.elapsed().as_secs_f64();
+    let best = report.best.map(|b| b.score()).unwrap_or(f64::NAN);
+    let what = if data.is_test {
+        format!("test {}", if metric == "acc" { "accuracy" } else { "R²" })
+    } else {
+        format!("validation {metric}")
+    };
+    run.write_result(&report, secs, &what)
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    if let AnyModel::Gnode(m) = &model {
+        super::analyze::after_training(&mut run, m, &data, a.quiet || a.json)
+            .map_err(|e| CliError::failure(e.to_string()))?;
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({"model": describe, "data": data.name, "epochs": report.epochs, "best_epoch": report.best_epoch,
+                "metric": what, "best": best, "seconds": secs, "run": out.display().to_string(),
+                "stop": format!("{:?}", report.stop)})
+        );
+    } else if !a.quiet {
+        println!(
+            "best {what} {best:.4} at epoch {} ({} epochs in {secs:.1} s); run folder {}",
+            report.best_epoch,
+            report.epochs,
+            out.display()
+        );
+    }
+    if let StopReason::Diverged { epoch, what } = &report.stop {
+        return Err(CliError::failure(format!(
+            "training diverged at epoch {epoch}: {what}; the last good parameters are in {}",
+            out.join("best.npz").display()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! Recording a gnODE on the tape: parameters, input drives, the vector field, the discrete step
+//! and the readout.
+
+use super::{Gnode, InitialState};
+use crate::Float;
+use crate::tape::{Tape, Var};
+
+/// A gnODE's parameters recorded on one tape.
+#[derive(Clone, Debug)]
+pub struct GnodeVars {
+    flow_w: Vec<Var>,
+    flow_b: Vec<Var>,
+    flow_u: Option<Var>,
+    gate_w: Option<Var>,
+    gate_u: Option<Var>,
+    gate_b: Option<Var>,
+    out_w: Var,
+    out_b: Var,
+    h0: Option<Var>,
+    h0_affine: Option<(Var, Var)>,
+}
+
+/// The input-dependent parts of F's first layer and of the gate for one input value:
+/// `x U_0ᵀ + b_0` and `x U_zᵀ + b_z` (computed once per input bin, reused by every stage).
+#[derive(Clone, Copy, Debug)]
+pub struct Drive {
+    /// `x U_0ᵀ + b_0` (`batch × w_1`).
+    pub flow: Var,
+    /// `x U_zᵀ + b_z` (`batch × N`), when gated.
+    pub gate: Option<Var>,
+}
+
+impl<T: Float> Gnode<T> {
+    /// Records the parameters on `tape`.
+    pub fn record(&self, tape: &mut Tape<T>) -> GnodeVars {
+        self.record_from(tape, self.store())
+    }
+
+    /// Records the parameters taking their values from `s`, a store with this model's layout
+    /// (finite-difference checks perturb a copy).
+    ///
+    /// # Panics
+    /// If `s` has a different layout.
+    pub fn record_from(&self, tape: &mut Tape<T>, s: &crate::tape::ParamStore<T>) -> GnodeVars {
+        assert_eq!(
+            s.infos(),
+            self.store().infos(),
+            "record_from: the store's layout differs from the model's"
+        );
+        let ids = &self.ids;
+        GnodeVars {
+            flow_w: ids.flow_w.iter().map(|&id| tape.param(s, id)).collect(),
+            flow_b: ids.flow_b.iter().map(|&id| tape.param(s, id)).collect(),
+            flow_u: ids.flow_u.map(|id| tape.param(s, id)),
+            gate_w: ids.gate.map(|(w, _, _)| tape.param(s, w)),
+            gate_u: ids.gate.and_then(|(_, u, _)| u.map(|u| tape.param(s, u))),
+            gate_b: ids.gate.map(|(_, _, b)| tape.param(s, b)),
+            out_w: tape.param(s, ids.out_w),
+            out_b: tape.param(s, ids.out_b),
+            h0: ids.h0.map(|id| tape.param(s, id)),
+            h0_affine: ids
+                .h0_affine
+                .map(|(a, c)| (tape.param(s, a), tape.param(s, c))),
+        }
+    }
+
+    /// The input drives for a batch of inputs `x` (`batch × I`); with no inputs (I = 0) pass a
+    /// `batch × 0` node.
+    pub fn drive(&self, tape: &mut Tape<T>, v: &GnodeVars, x: Var) -> Drive {
+        let b = tape.shape(x).0;
+        let affine = |tape: &mut Tape<T>, u: Option<Var>, bias: Var| match u {
+            Some(u) => tape.linear(x, u, Some(bias)),
+            None => tape.broadcast_rows(bias, b),
+        };
+        Drive {
+            flow: affine(tape, v.flow_u, v.flow_b[0]),
+            gate: v.gate_b.map(|gb| affine(tape, v.gate_u, gb)),
+        }
+    }
+
+    /// `F(h, x)` given the drive of `x`.
+    pub fn flow(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var, d: &Drive) -> Var {
+        let pre = tape.matmul_t(h, v.flow_w[0]);
+        let pre = tape.add(pre, d.flow);
+        let cfg = self.config();
+        if cfg.flow.is_empty() {
+            return tape.tanh(pre);
+        }
+        let mut a = cfg.activation.apply(tape, pre);
+        let last = v.flow_w.len() - 1;
+        for l in 1..=last {
+            let z = tape.linear(a, v.flow_w[l], Some(v.flow_b[l]));
+            a = if l < last {
+                cfg.activation.apply(tape, z)
+            } else {
+                z
+            };
+        }
+        a
+    }
+
+    /// The gate `G = σ(h W_zᵀ + x U_zᵀ + b_z)`, if the model has one.
+    pub fn gate(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var, d: &Drive) -> Option<Var> {
+        let (w, dz) = (v.gate_w?, d.gate?);
+        let pre = tape.matmul_t(h, w);
+        let pre = tape.add(pre, dz);
+        Some(tape.sigmoid(pre))
+    }
+
+    /// The vector field `dh/dt = G ⊙ (F − h) / τ` (nODE: `(F − h)/τ`).
+    pub fn velocity(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var, d: &Drive) -> Var {
+        let f = self.flow(tape, v, h, d);
+        let diff = tape.sub(f, h);
+        let g = match self.gate(tape, v, h, d) {
+            Some(z) => tape.mul(z, diff),
+            None => diff,
+        };
+        let tau = self.config().tau;
+        if tau == 1.0 {
+            g
+        } else {
+            tape.scale(g, T::from_f64(1.0 / tau))
+        }
+    }
+
+    /// One discrete-time step `h' = h + α G ⊙ (F − h)` (= `(1 − αz) ⊙ h + αz ⊙ F`; nODE:
+    /// `h + α (F − h)`), the Euler step of the continuous model with `α = Δt/τ`.
+    pub fn discrete_step(
+        &self,
+        tape: &mut Tape<T>,
+        v: &GnodeVars,
+        h: Var,
+        d: &Drive,
+        alpha: f64,
+    ) -> Var {
+        let f = self.flow(tape, v, h, d);
+        let diff = tape.sub(f, h);
+        let g = match self.gate(tape, v, h, d) {
+            Some(z) => tape.mul(z, diff),
+            None => diff,
+        };
+        tape.add_scaled(h, g, T::from_f64(alpha))
+    }
+
+    /// The initial state of a batch: `h0` broadcast, or `A x_0 + c` from the first inputs `x0`.
+    ///
+    /// # Panics
+    /// With `InitialState::FirstInput` and no `x0`.
+    pub fn initial_state(
+        &self,
+        tape: &mut Tape<T>,
+        v: &GnodeVars,
+        x0: Option<Var>,
+        batch: usize,
+    ) -> Var {
+        match self.config().initial_state {
+            InitialState::Learned => {
+                tape.broadcast_rows(v.h0.expect("internal: learned h0 recorded"), batch)
+            }
+            InitialState::Fixed => {
+                let h0 = self.fixed_h0().expect("internal: fixed h0");
+                let r = tape.constant(1, h0.len(), h0);
+                tape.broadcast_rows(r, batch)
+            }
+            InitialState::FirstInput => {
+                let (a, c) = v.h0_affine.expect("internal: affine h0 recorded");
+                let x0 = x0.expect("initial_state: an affine initial state needs the first input");
+                tape.linear(x0, a, Some(c))
+            }
+        }
+    }
+
+    /// The readout `y = h W_oᵀ + b_o` (rows of `h` may be any stack of states).
+    pub fn readout(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var) -> Var {
+        tape.linear(h, v.out_w, Some(v.out_b))
+    }
+}

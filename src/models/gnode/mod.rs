@@ -1,0 +1,341 @@
+//! Gated neural ODEs (Kim, Can & Krishnamurthy, ICML 2023) and their special cases.
+//!
+//! ```text
+//! nODE:   τ dh/dt = −h + F(h, x)
+//! gnODE:  τ dh/dt = G(h, x) ⊙ (−h + F(h, x)),     G = σ(W_z h + U_z x + b_z)
+//! F:      a_1 = act(W_0 h + U_0 x + b_0),  a_{l+1} = act(W_l a_l + b_l),  F = W_L a_L + b_L
+//!         (flow = []:  F = tanh(W_0 h + U_0 x + b_0); with the gate this is the mGRU,
+//!          without it the rate RNN)
+//! output: y = W_o h + b_o
+//! discrete-time form (one Euler step, α = Δt/τ):  h' = (1 − α z) ⊙ h + α z ⊙ F
+//! ```
+//!
+//! Parameter names and shapes follow SPEC §7 (`flow.0.W [w1][N]`, `flow.0.U [w1][I]`,
+//! `flow.0.b [w1]`, …, `gate.W [N][N]`, `gate.U [N][I]`, `gate.b [N]`, `readout.W [O][N]`,
+//! `readout.b [O]`, `h0 [N]`); vectors are stored as `1 × n` rows.
+//!
+//! # Example
+//! ```
+//! use neurodyn::models::gnode::{Gnode, GnodeConfig};
+//! use neurodyn::tape::Tape;
+//! let cfg = GnodeConfig { hidden: 4, inputs: 2, outputs: 1, flow: vec![16], ..Default::default() };
+//! let model = Gnode::<f64>::new(cfg, &mut neurodyn::rng::seeded(0))?;
+//! let mut tape = Tape::new();
+//! let v = model.record(&mut tape);
+//! let x = tape.constant(3, 2, &[0.1; 6]);
+//! let h = model.initial_state(&mut tape, &v, Some(x), 3);
+//! let d = model.drive(&mut tape, &v, x);
+//! let h1 = model.discrete_step(&mut tape, &v, h, &d, 1.0);
+//! assert_eq!(tape.shape(h1), (3, 4));
+//! # Ok::<(), neurodyn::ConfigError>(())
+//! ```
+
+mod critical;
+mod forward;
+mod ode;
+
+pub use forward::{Drive, GnodeVars};
+pub use ode::{GnodeOde, GnodeOdeParams};
+
+use super::activation::Activation;
+use super::init;
+use crate::Float;
+use crate::error::ConfigError;
+use crate::tape::{ParamId, ParamStore};
+use rand::Rng;
+
+/// How the initial state is obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum InitialState {
+    /// A fixed Glorot-normal vector (not trained).
+    Fixed,
+    /// A trained vector `h0` shared by the batch.
+    #[default]
+    Learned,
+    /// A trained affine map of the first input: `h0 = A x_0 + c` (`h0.A [N][I]`, `h0.c [N]`).
+    FirstInput,
+}
+
+/// Weight initialisation scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum InitScheme {
+    /// Glorot-uniform weights, `0.001·N(0,1)` biases (the authors').
+    #[default]
+    Glorot,
+    /// Kaiming-normal weights, then F's weights scaled so that the leading eigenvalue of
+    /// `∂F/∂h` at `h0` (mean input) is ≈ 1: the flow starts at the edge of stability.
+    Critical,
+}
+
+/// Architecture of a gnODE-family model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GnodeConfig {
+    /// Phase-space dimension N.
+    pub hidden: usize,
+    /// Input dimension I.
+    pub inputs: usize,
+    /// Output dimension O.
+    pub outputs: usize,
+    /// Hidden widths of F (`[]`: a single tanh layer).
+    pub flow: Vec<usize>,
+    /// Activation of F's hidden layers (ignored when `flow` is empty).
+    pub activation: Activation,
+    /// Whether the gate G is present (gnODE/mGRU) or not (nODE/RNN).
+    pub gate: bool,
+    /// Time constant τ (continuous time).
+    pub tau: f64,
+    /// Initial state.
+    pub initial_state: InitialState,
+    /// Initialisation.
+    pub init: InitScheme,
+}
+
+impl Default for GnodeConfig {
+    fn default() -> Self {
+        Self {
+            hidden: 8,
+            inputs: 1,
+            outputs: 1,
+            flow: vec![64, 64],
+            activation: Activation::Relu,
+            gate: true,
+            tau: 1.0,
+            initial_state: InitialState::Learned,
+            init: InitScheme::Glorot,
+        }
+    }
+}
+
+impl GnodeConfig {
+    /// The nODE/gnODE with an MLP flow, or (with `flow = []`) the RNN/mGRU.
+    pub fn kind_name(&self) -> &'static str {
+        match (self.flow.is_empty(), self.gate) {
+            (true, true) => "mGRU",
+            (true, false) => "RNN",
+            (false, true) => "gnODE",
+            (false, false) => "nODE",
+        }
+    }
+
+    /// Checks sizes and τ.
+    ///
+    /// # Errors
+    /// A zero size, a zero flow width, more than 16 hidden layers, or a non-positive τ.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive = |name: &str, v: usize| {
+            if v == 0 {
+                Err(ConfigError::new(name, "must be at least 1"))
+            } else {
+                Ok(())
+            }
+        };
+        positive("hidden", self.hidden)?;
+        positive("outputs", self.outputs)?;
+        for (l, &w) in self.flow.iter().enumerate() {
+            positive(&format!("flow[{l}]"), w)?;
+        }
+        if self.flow.len() > 16 {
+            return Err(ConfigError::new("flow", "at most 16 hidden layers"));
+        }
+        if !(self.tau.is_finite() && self.tau > 0.0) {
+            return Err(ConfigError::new(
+                "tau",
+                format!("must be positive and finite, got {}", self.tau),
+            ));
+        }
+        if self.initial_state == InitialState::FirstInput && self.inputs == 0 {
+            return Err(ConfigError::new(
+                "initial_state",
+                "an affine map of the first input needs inputs ≥ 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Parameter ids of a gnODE.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct GnodeIds {
+    /// `flow.l.W` for l = 0..=L (L = flow.len(); a single layer when flow is empty).
+    pub(crate) flow_w: Vec<ParamId>,
+    pub(crate) flow_b: Vec<ParamId>,
+    pub(crate) flow_u: Option<ParamId>,
+    pub(crate) gate: Option<(ParamId, Option<ParamId>, ParamId)>,
+    pub(crate) out_w: ParamId,
+    pub(crate) out_b: ParamId,
+    pub(crate) h0: Option<ParamId>,
+    pub(crate) h0_affine: Option<(ParamId, ParamId)>,
+}
+
+/// A gnODE-family model: configuration, parameters and (for `InitialState::Fixed`) the fixed
+/// initial state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gnode<T> {
+    cfg: GnodeConfig,
+    store: ParamStore<T>,
+    pub(crate) ids: GnodeIds,
+    h0_fixed: Option<Vec<T>>,
+}
+
+impl<T: Float> Gnode<T> {
+    /// A freshly initialised model.
+    ///
+    /// # Errors
+    /// An invalid configuration.
+    pub fn new<R: Rng + ?Sized>(cfg: GnodeConfig, rng: &mut R) -> Result<Self, ConfigError> {
+        cfg.validate()?;
+        let (n, i, o) = (cfg.hidden, cfg.inputs, cfg.outputs);
+        let critical = cfg.init == InitScheme::Critical;
+        let weight = |rng: &mut R, fout: usize, fin: usize| -> Vec<T> {
+            if critical {
+                init::kaiming_normal(rng, fout, fin)
+            } else {
+                init::glorot_uniform(rng, fout, fin)
+            }
+        };
+        let mut store = ParamStore::new();
+        let add = |store: &mut ParamStore<T>, name: &str, r: usize, c: usize, v: Vec<T>| {
+            store
+                .add(name, r, c, &v)
+                .expect("internal: fresh, finite, well-shaped parameter")
+        };
+        let mut widths = cfg.flow.clone();
+        widths.push(n);
+        let (mut flow_w, mut flow_b) = (Vec::new(), Vec::new());
+        let mut flow_u = None;
+        let mut fan_in = n;
+        for (l, &w) in widths.iter().enumerate() {
+            flow_w.push(add(
+                &mut store,
+                &format!("flow.{l}.W"),
+                w,
+                fan_in,
+                weight(rng, w, fan_in),
+            ));
+            if l == 0 && i > 0 {
+                flow_u = Some(add(&mut store, "flow.0.U", w, i, weight(rng, w, i)));
+            }
+            flow_b.push(add(
+                &mut store,
+                &format!("flow.{l}.b"),
+                1,
+                w,
+                init::small_bias(rng, w),
+            ));
+            fan_in = w;
+        }
+        let gate = if cfg.gate {
+            let gw = add(&mut store, "gate.W", n, n, weight(rng, n, n));
+            let gu = (i > 0).then(|| add(&mut store, "gate.U", n, i, weight(rng, n, i)));
+            let gb = add(&mut store, "gate.b", 1, n, init::small_bias(rng, n));
+            Some((gw, gu, gb))
+        } else {
+            None
+        };
+        let out_w = add(
+            &mut store,
+            "readout.W",
+            o,
+            n,
+            init::glorot_uniform(rng, o, n),
+        );
+        let out_b = add(&mut store, "readout.b", 1, o, init::small_bias(rng, o));
+        let h0_init: Vec<T> = init::glorot_normal(rng, n, 1);
+        let (h0, h0_affine, h0_fixed) = match cfg.initial_state {
+            InitialState::Fixed => (None, None, Some(h0_init)),
+            InitialState::Learned => (Some(add(&mut store, "h0", 1, n, h0_init)), None, None),
+            InitialState::FirstInput => {
+                let a = add(&mut store, "h0.A", n, i, init::glorot_uniform(rng, n, i));
+                let c = add(&mut store, "h0.c", 1, n, init::small_bias(rng, n));
+                (None, Some((a, c)), None)
+            }
+        };
+        let ids = GnodeIds {
+            flow_w,
+            flow_b,
+            flow_u,
+            gate,
+            out_w,
+            out_b,
+            h0,
+            h0_affine,
+        };
+        let mut model = Self {
+            cfg,
+            store,
+            ids,
+            h0_fixed,
+        };
+        if critical {
+            critical::rescale_flow(&mut model);
+        }
+        Ok(model)
+    }
+
+    /// A model with the given parameter values (names and shapes as SPEC §7).
+    ///
+    /// # Errors
+    /// A missing, extra or misshapen parameter (named), or an invalid configuration.
+    pub fn from_params(
+        cfg: GnodeConfig,
+        params: &[(String, usize, usize, Vec<T>)],
+    ) -> Result<Self, ConfigError> {
+        let mut model = Self::new(
+            GnodeConfig {
+                init: InitScheme::Glorot,
+                ..cfg
+            },
+            &mut crate::rng::seeded(0),
+        )?;
+        for (name, r, c, v) in params {
+            let id = model.store.id(name).ok_or_else(|| {
+                ConfigError::new(format!("params.{name}"), "not a parameter of this model")
+            })?;
+            let info = model.store.info(id).clone();
+            if (info.rows, info.cols) != (*r, *c) && !(info.rows == 1 && info.cols == *r * *c) {
+                return Err(ConfigError::new(
+                    format!("params.{name}"),
+                    format!("expected shape {}×{}, got {r}×{c}", info.rows, info.cols),
+                ));
+            }
+            if let Some(k) = v.iter().position(|x| !x.is_finite()) {
+                return Err(ConfigError::new(
+                    format!("params.{name}"),
+                    format!("element {k} is not finite"),
+                ));
+            }
+            model.store.get_mut(id).copy_from_slice(v);
+        }
+        for info in model.store.infos() {
+            if !params.iter().any(|(n, ..)| n == &info.name) {
+                return Err(ConfigError::new(format!("params.{}", info.name), "missing"));
+            }
+        }
+        Ok(model)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &GnodeConfig {
+        &self.cfg
+    }
+
+    /// The parameters.
+    pub fn store(&self) -> &ParamStore<T> {
+        &self.store
+    }
+
+    /// The parameters, mutable (optimiser steps, checkpoints).
+    pub fn store_mut(&mut self) -> &mut ParamStore<T> {
+        &mut self.store
+    }
+
+    /// The fixed initial state (`InitialState::Fixed` only).
+    pub fn fixed_h0(&self) -> Option<&[T]> {
+        self.h0_fixed.as_deref()
+    }
+
+    /// The fixed initial state, mutable.
+    pub fn fixed_h0_mut(&mut self) -> Option<&mut [T]> {
+        self.h0_fixed.as_deref_mut()
+    }
+}
