@@ -70,6 +70,34 @@ pub fn jacobian<F: Field>(field: &F, h: &[f64]) -> (Vec<f64>, Vec<f64>) {
     (jac, fv)
 }
 
+/// Jacobians and values at many points at once (`pts` is `m × dim`): one forward pass and
+/// `dim` backward passes, since the rows are independent. Returns `(jacs, fs)` with `jacs` of
+/// length `m · dim · dim` (point-major, each row-major) and `fs` of length `m · dim`.
+pub fn jacobians<F: Field>(field: &F, pts: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let n = field.dim();
+    let m = pts.len() / n.max(1);
+    let mut tape = Tape::new();
+    let p = field.prepare(&mut tape);
+    let hv = tape.variable(m, n, pts);
+    let f = field.eval(&mut tape, &p, hv);
+    let fs = tape.value(f).to_vec();
+    let mut jacs = vec![0.0; m * n * n];
+    let mut seed = vec![0.0; m * n];
+    for r in 0..n {
+        seed.fill(0.0);
+        for i in 0..m {
+            seed[i * n + r] = 1.0;
+        }
+        tape.backward_seeded(f, &seed);
+        let g = tape.grad(hv);
+        for i in 0..m {
+            jacs[i * n * n + r * n..i * n * n + (r + 1) * n]
+                .copy_from_slice(&g[i * n..(i + 1) * n]);
+        }
+    }
+    (jacs, fs)
+}
+
 /// `f` on a regular 2-D grid of the plane spanned by coordinates 0 and 1 (other coordinates at
 /// `base`): returns `(xs, ys, fx, fy)` with `fx[j * nx + i]` at `(xs[i], ys[j])`.
 pub fn flow_grid<F: Field>(
@@ -142,7 +170,7 @@ pub fn relax<F: Field>(
 
 /// A gnODE cast to f64 (analysis runs in f64 whatever the training precision).
 pub fn gnode_f64<T: Float>(m: &Gnode<T>) -> Gnode<f64> {
-    let params: Vec<(String, usize, usize, Vec<f64>)> = m
+    let params: Vec<crate::models::gnode::NamedParam<f64>> = m
         .store()
         .infos()
         .iter()

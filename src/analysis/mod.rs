@@ -7,7 +7,7 @@
 mod field;
 mod slow_points;
 
-pub use field::{Field, FieldVars, GnodeField, flow_grid, gnode_f64, jacobian, relax};
+pub use field::{Field, FieldVars, GnodeField, flow_grid, gnode_f64, jacobian, jacobians, relax};
 pub use slow_points::{
     AttractorSummary, FixedPoint, SlowPointOptions, Stability, angle_coverage, find_slow_points,
 };

@@ -10,7 +10,7 @@
 //! A continuous attractor shows up as many distinct slow points, each with a marginal direction
 //! along the manifold.
 
-use super::field::{Field, jacobian};
+use super::field::{Field, jacobians};
 use crate::tape::Tape;
 
 /// Options of [`find_slow_points`].
@@ -115,51 +115,75 @@ pub fn find_slow_points<F: Field>(
             h[i] -= opts.lr * (mo[i] / c1) / ((ve[i] / c2).sqrt() + 1e-12);
         }
     }
-    let mut pts: Vec<FixedPoint> = Vec::new();
+    // Keep finite points; Newton on all of them at once (batched Jacobians).
+    let mut x: Vec<f64> = Vec::with_capacity(h.len());
     for r in 0..m {
-        let mut x = h[r * n..(r + 1) * n].to_vec();
-        if !x.iter().all(|v| v.is_finite()) {
-            continue;
+        let row = &h[r * n..(r + 1) * n];
+        if row.iter().all(|v| v.is_finite()) {
+            x.extend_from_slice(row);
         }
-        let (mut jac, mut f) = jacobian(field, &x);
-        let mut fixed = false;
-        if opts.newton {
-            let mut y = x.clone();
-            for _ in 0..20 {
-                let (j, fy) = jacobian(field, &y);
-                let a = nalgebra::DMatrix::from_row_slice(n, n, &j);
-                let Some(d) = a
-                    .lu()
-                    .solve(&nalgebra::DVector::from_iterator(n, fy.iter().map(|v| -v)))
-                else {
-                    break;
-                };
-                y.iter_mut().zip(d.iter()).for_each(|(v, dv)| *v += dv);
-                let (j2, f2) = jacobian(field, &y);
-                if norm(&f2) < 1e-10 && dist(&y, &x) < 10.0 * opts.dedup.max(1e-6) {
-                    x = y.clone();
-                    jac = j2;
-                    f = f2;
-                    fixed = true;
-                    break;
+    }
+    let m = x.len() / n.max(1);
+    let mut fixed = vec![false; m];
+    let (mut jac, mut f) = jacobians(field, &x);
+    if opts.newton && m > 0 {
+        let mut y = x.clone();
+        let mut alive = vec![true; m];
+        for _ in 0..20 {
+            let (jy, fy) = jacobians(field, &y);
+            let mut any = false;
+            for i in 0..m {
+                if !alive[i] || fixed[i] {
+                    continue;
                 }
-                if !y.iter().all(|v| v.is_finite()) {
-                    break;
+                let fi = &fy[i * n..(i + 1) * n];
+                if norm(fi) < 1e-10 {
+                    if dist(&y[i * n..(i + 1) * n], &x[i * n..(i + 1) * n])
+                        < 10.0 * opts.dedup.max(1e-6)
+                    {
+                        fixed[i] = true;
+                        x[i * n..(i + 1) * n].copy_from_slice(&y[i * n..(i + 1) * n]);
+                        jac[i * n * n..(i + 1) * n * n]
+                            .copy_from_slice(&jy[i * n * n..(i + 1) * n * n]);
+                        f[i * n..(i + 1) * n].copy_from_slice(fi);
+                    } else {
+                        alive[i] = false;
+                    }
+                    continue;
+                }
+                let a = nalgebra::DMatrix::from_row_slice(n, n, &jy[i * n * n..(i + 1) * n * n]);
+                let rhs = nalgebra::DVector::from_iterator(n, fi.iter().map(|v| -v));
+                match a.lu().solve(&rhs) {
+                    Some(d) if d.iter().all(|v| v.is_finite()) => {
+                        y[i * n..(i + 1) * n]
+                            .iter_mut()
+                            .zip(d.iter())
+                            .for_each(|(v, dv)| *v += dv);
+                        any = true;
+                    }
+                    _ => alive[i] = false,
                 }
             }
+            if !any {
+                break;
+            }
         }
-        let speed = norm(&f);
-        if 0.5 * speed * speed > opts.q_tol && !fixed {
+    }
+    let mut pts: Vec<FixedPoint> = Vec::new();
+    for i in 0..m {
+        let speed = norm(&f[i * n..(i + 1) * n]);
+        if 0.5 * speed * speed > opts.q_tol && !fixed[i] {
             continue;
         }
-        let (eig, stability, marginal) = classify(&jac, n, opts.zero_tol);
+        let (eig, stability, marginal) =
+            classify(&jac[i * n * n..(i + 1) * n * n], n, opts.zero_tol);
         pts.push(FixedPoint {
-            h: x,
+            h: x[i * n..(i + 1) * n].to_vec(),
             speed,
             eigenvalues: eig,
             stability,
             marginal,
-            fixed,
+            fixed: fixed[i],
         });
     }
     // Deduplicate, slowest first.

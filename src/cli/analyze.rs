@@ -8,7 +8,7 @@ use crate::analysis::{
     AttractorSummary, GnodeField, SlowPointOptions, Stability, angle_coverage, find_slow_points,
     flow_grid, gnode_f64, relax,
 };
-use crate::models::gnode::{Gnode, GnodeConfig, InitScheme, InitialState};
+use crate::models::gnode::{Gnode, GnodeConfig, InitScheme, InitialState, NamedParam};
 use crate::models::{GnodeSeq, SequenceModel, TimeMode};
 use crate::train::BatchBuf;
 use rand::RngExt;
@@ -73,7 +73,7 @@ pub fn after_training(
             .collect(),
         Err(_) => Vec::new(),
     };
-    let summary = analyze_model(run, &m.model, &states, 400, 0)?;
+    let summary = analyze_model(run, &m.model, &states, 256, 0)?;
     if !quiet {
         println!("{}", summary.lines().next().unwrap_or_default());
     }
@@ -334,9 +334,7 @@ fn config_from_json(j: &serde_json::Value) -> Result<GnodeConfig, CliError> {
     })
 }
 
-fn params_from_json(
-    j: &serde_json::Value,
-) -> Result<Vec<(String, usize, usize, Vec<f32>)>, CliError> {
+fn params_from_json(j: &serde_json::Value) -> Result<Vec<NamedParam<f32>>, CliError> {
     let ps = j
         .get("params")
         .and_then(|p| p.as_object())

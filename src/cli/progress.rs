@@ -56,7 +56,7 @@ impl Progress {
             b.set_message(msg);
         } else if self.lines {
             let every = (self.total / 10).max(1);
-            if r.epoch as u64 % every == 0 || r.epoch == 1 {
+            if (r.epoch as u64).is_multiple_of(every) || r.epoch == 1 {
                 eprintln!("epoch {}/{} {msg}", r.epoch, self.total);
             }
         }

@@ -63,11 +63,6 @@ impl RunDir {
         })
     }
 
-    /// The folder.
-    pub fn path(&self) -> &Path {
-        &self.root
-    }
-
     /// A file inside the folder.
     pub fn file(&self, name: &str) -> PathBuf {
         self.root.join(name)

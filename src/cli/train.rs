@@ -134,7 +134,7 @@ pub struct TrainArgs {
 /// The model being trained (the CLI picks the family).
 pub enum AnyModel {
     /// A gnODE-family model.
-    Gnode(GnodeSeq<f32>),
+    Gnode(Box<GnodeSeq<f32>>),
     /// A GRU.
     Gru(Gru<f32>),
 }
@@ -292,7 +292,7 @@ pub fn build_model(
         }
         TimeMode::Discrete { alpha: a.alpha }
     };
-    Ok(AnyModel::Gnode(GnodeSeq { model, time }))
+    Ok(AnyModel::Gnode(Box::new(GnodeSeq { model, time })))
 }
 
 fn train_config(a: &TrainArgs, epochs: usize) -> Result<TrainConfig, CliError> {
@@ -366,7 +366,7 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         Control::Continue
     };
     let report = match &mut model {
-        AnyModel::Gnode(m) => train::run(m, &data.train, &data.val, &cfg, None, |r, m| {
+        AnyModel::Gnode(m) => train::run(m.as_mut(), &data.train, &data.val, &cfg, None, |r, m| {
             observer(r, m.store())
         }),
         AnyModel::Gru(m) => train::run(m, &data.train, &data.val, &cfg, None, |r, m| {

@@ -45,7 +45,7 @@ const KC: usize = 256;
 const MC: usize = 96;
 const NC: usize = 2048;
 /// Up to this depth a row-major `B` is read in place (no packing).
-const DIRECT_MAX_K: usize = 256;
+const DIRECT_MAX_K: usize = 512;
 /// Below this many multiply-adds the unpacked path is used.
 const SMALL: usize = 4096;
 /// Above this many multiply-adds `Par::Rayon` splits the rows of C.
@@ -232,14 +232,28 @@ fn pack_a<T: Float>(
             for p in 0..panels {
                 let rows = MR.min(mc - p * MR);
                 let base = p * kc * MR;
-                for kg in lo..hi {
-                    let kl = kg - seg_start;
-                    let out = &mut dst[base + (kg - k0) * MR..base + (kg - k0) * MR + MR];
-                    let col = &a.data[kl * a.cs..];
-                    for (r, o) in out.iter_mut().enumerate().take(rows) {
-                        *o = col[(i0 + p * MR + r) * a.rs];
+                let panel = &mut dst[base + (lo - k0) * MR..base + (hi - k0) * MR];
+                if a.cs == 1 && a.rs != 1 {
+                    // row-major A: read each row contiguously, write with stride MR
+                    for r in 0..rows {
+                        let start = (i0 + p * MR + r) * a.rs + (lo - seg_start);
+                        let src = &a.data[start..start + (hi - lo)];
+                        for (o, &v) in panel.chunks_exact_mut(MR).zip(src) {
+                            o[r] = v;
+                        }
                     }
-                    out[rows..].fill(T::ZERO);
+                } else {
+                    for (kg, out) in (lo..hi).zip(panel.chunks_exact_mut(MR)) {
+                        let col = &a.data[(kg - seg_start) * a.cs..];
+                        for (r, o) in out.iter_mut().enumerate().take(rows) {
+                            *o = col[(i0 + p * MR + r) * a.rs];
+                        }
+                    }
+                }
+                if rows < MR {
+                    for out in panel.chunks_exact_mut(MR) {
+                        out[rows..].fill(T::ZERO);
+                    }
                 }
             }
         }
@@ -273,18 +287,33 @@ fn pack_b<T: Float>(
             for p in 0..panels {
                 let cols = nr.min(nc - p * nr);
                 let base = p * kc * nr;
-                for kg in lo..hi {
-                    let kl = kg - seg_start;
-                    let out = &mut dst[base + (kg - k0) * nr..base + (kg - k0) * nr + nr];
-                    let row0 = kl * b.rs + (j0 + p * nr) * b.cs;
-                    if b.cs == 1 {
+                let panel = &mut dst[base + (lo - k0) * nr..base + (hi - k0) * nr];
+                if b.cs == 1 {
+                    for (kg, out) in (lo..hi).zip(panel.chunks_exact_mut(nr)) {
+                        let row0 = (kg - seg_start) * b.rs + j0 + p * nr;
                         out[..cols].copy_from_slice(&b.data[row0..row0 + cols]);
-                    } else {
+                    }
+                } else if b.rs == 1 {
+                    // op(B) = Wᵀ of a row-major W: read W's rows contiguously, write with stride NR
+                    for c in 0..cols {
+                        let start = (j0 + p * nr + c) * b.cs + (lo - seg_start);
+                        let src = &b.data[start..start + (hi - lo)];
+                        for (o, &v) in panel.chunks_exact_mut(nr).zip(src) {
+                            o[c] = v;
+                        }
+                    }
+                } else {
+                    for (kg, out) in (lo..hi).zip(panel.chunks_exact_mut(nr)) {
+                        let row0 = (kg - seg_start) * b.rs + (j0 + p * nr) * b.cs;
                         for (c, o) in out.iter_mut().enumerate().take(cols) {
                             *o = b.data[row0 + c * b.cs];
                         }
                     }
-                    out[cols..].fill(T::ZERO);
+                }
+                if cols < nr {
+                    for out in panel.chunks_exact_mut(nr) {
+                        out[cols..].fill(T::ZERO);
+                    }
                 }
             }
         }

@@ -76,7 +76,7 @@ impl<T: Float> Tape<T> {
             order: &self.flush_buf,
         };
         let dst = MatMut::new(&mut glo[w.range()], w.rows as usize, w.cols as usize);
-        dense::gemm_segments(dst, Accum::Add, T::ONE, &segs, dense::Par::Rayon);
+        dense::gemm_segments(dst, Accum::Add, T::ONE, &segs, self.par);
         self.defer_head[i] = NONE;
     }
 
@@ -89,8 +89,10 @@ impl<T: Float> Tape<T> {
             aux,
             defer,
             defer_head,
+            par,
             ..
         } = self;
+        let par = *par;
         let (glo, ghi) = grad.split_at_mut(node.off);
         let g = &ghi[..node.len()];
         let y = &val[node.range()];
@@ -178,7 +180,15 @@ impl<T: Float> Tape<T> {
                     map_vjp(ga, g, vp!(a), y, f);
                 }
             }
-            Op::MatMul { a, b, tb } => {
+            Op::MatMul { a, b, tb, c, bcast } => {
+                if c != u32::MAX
+                    && let Some(gc) = gp!(c)
+                {
+                    match bcast {
+                        Bcast::Row => dense::col_sums_acc(gc, g, rows, cols),
+                        _ => dense::axpy(gc, T::ONE, g),
+                    }
+                }
                 let (na, nb) = (nodes[a as usize], nodes[b as usize]);
                 let (m, k) = (na.rows as usize, na.cols as usize);
                 let gm = MatRef::new(g, rows, cols);
@@ -187,7 +197,7 @@ impl<T: Float> Tape<T> {
                     // Y = A B: dA += G Bᵀ;  Y = A Bᵀ: dA += G B.
                     let dst = MatMut::new(&mut glo[na.range()], m, k);
                     let bop = if tb { bm } else { bm.t() };
-                    super::build_linalg::matmul_into(dst, Accum::Add, gm, bop);
+                    super::build_linalg::matmul_into(dst, Accum::Add, gm, bop, par);
                 }
                 if nb.needs_grad {
                     if matches!(nb.op, Op::Leaf | Op::Param { .. }) {
@@ -201,7 +211,7 @@ impl<T: Float> Tape<T> {
                         let dst =
                             MatMut::new(&mut glo[nb.range()], nb.rows as usize, nb.cols as usize);
                         let (l, r) = if tb { (gm.t(), am) } else { (am.t(), gm) };
-                        super::build_linalg::matmul_into(dst, Accum::Add, l, r);
+                        super::build_linalg::matmul_into(dst, Accum::Add, l, r, par);
                     }
                 }
             }

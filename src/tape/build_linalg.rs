@@ -1,6 +1,6 @@
 //! Recording: products, linear combinations and row-wise log-sum-exp/softmax.
 
-use super::op::Op;
+use super::op::{Bcast, Op};
 use super::{Tape, Var};
 use crate::Float;
 use crate::dense::simd::Lanes;
@@ -13,7 +13,7 @@ impl<T: Float> Tape<T> {
     /// If the inner dimensions differ.
     #[track_caller]
     pub fn matmul(&mut self, a: Var, b: Var) -> Var {
-        self.product(a, b, false)
+        self.product(a, b, false, None)
     }
 
     /// `a · bᵀ` (`a` is m×k, `b` is n×k): a batch of rows times a weight matrix stored
@@ -23,22 +23,26 @@ impl<T: Float> Tape<T> {
     /// If the column counts differ.
     #[track_caller]
     pub fn matmul_t(&mut self, a: Var, b: Var) -> Var {
-        self.product(a, b, true)
+        self.product(a, b, true, None)
     }
 
-    /// An affine layer `x Wᵀ + b` (`x` is batch × in, `W` is out × in, `b` is 1 × out).
+    /// An affine layer `x Wᵀ + b` in one node (`x` is batch × in, `W` is out × in, `b` is
+    /// `1 × out`, broadcast over the batch, or `batch × out`).
+    ///
+    /// # Panics
+    /// If the shapes do not fit.
     #[track_caller]
     pub fn linear(&mut self, x: Var, w: Var, b: Option<Var>) -> Var {
-        let y = self.matmul_t(x, w);
-        match b {
-            Some(b) => self.add(y, b),
-            None => y,
-        }
+        self.product(x, w, true, b)
     }
 
     #[track_caller]
-    fn product(&mut self, a: Var, b: Var, tb: bool) -> Var {
-        let name = if tb { "matmul_t" } else { "matmul" };
+    fn product(&mut self, a: Var, b: Var, tb: bool, c: Option<Var>) -> Var {
+        let name = match (tb, c.is_some()) {
+            (_, true) => "linear",
+            (true, false) => "matmul_t",
+            (false, false) => "matmul",
+        };
         let (ia, ib) = (self.id(name, a), self.id(name, b));
         let (na, nb) = (self.nodes[ia], self.nodes[ib]);
         let (m, k) = (na.rows as usize, na.cols as usize);
@@ -58,19 +62,78 @@ impl<T: Float> Tape<T> {
                 ""
             }
         );
+        let (ic, bcast, c_grad) = match c {
+            None => (u32::MAX, Bcast::None, false),
+            Some(c) => {
+                let ic = self.id(name, c);
+                let nc = self.nodes[ic];
+                let bcast = match (nc.rows as usize, nc.cols as usize) {
+                    (r, cc) if r == m && cc == n => Bcast::None,
+                    (1, cc) if cc == n => Bcast::Row,
+                    (r, cc) => panic!("{name}: the addend is {r}×{cc}; expected {m}×{n} or 1×{n}"),
+                };
+                (ic as u32, bcast, nc.needs_grad)
+            }
+        };
         let op = Op::MatMul {
             a: ia as u32,
             b: ib as u32,
             tb,
+            c: ic,
+            bcast,
         };
-        let idx = self.push(op, m, n, na.needs_grad || nb.needs_grad);
+        // x·Wᵀ with a leaf W used by many products: transpose W once per recording so that
+        // every product reads a row-major Wᵀ in place.
+        let cached = if tb && m > 1 && matches!(nb.op, Op::Leaf | Op::Param { .. }) {
+            Some(self.transposed(ib))
+        } else {
+            None
+        };
+        let idx = self.push(op, m, n, na.needs_grad || nb.needs_grad || c_grad);
         let off = self.nodes[idx].off;
         let (lo, out) = self.val.split_at_mut(off);
         let av = MatRef::new(&lo[na.range()], m, k);
-        let bv = MatRef::new(&lo[nb.range()], nb.rows as usize, nb.cols as usize);
-        let bv = if tb { bv.t() } else { bv };
-        matmul_into(MatMut::new(out, m, n), Accum::Replace, av, bv);
+        let bv = match cached {
+            Some(slot) => MatRef::new(&self.wt_cache[slot].1[..k * n], k, n),
+            None => {
+                let bv = MatRef::new(&lo[nb.range()], nb.rows as usize, nb.cols as usize);
+                if tb { bv.t() } else { bv }
+            }
+        };
+        let accum = if ic == u32::MAX {
+            Accum::Replace
+        } else {
+            let cv = &lo[self.nodes[ic as usize].range()];
+            match bcast {
+                Bcast::Row if n > 0 => out.chunks_exact_mut(n).for_each(|r| r.copy_from_slice(cv)),
+                _ => out.copy_from_slice(&cv[..out.len()]),
+            }
+            Accum::Add
+        };
+        matmul_into(MatMut::new(out, m, n), accum, av, bv, self.par);
         self.var(idx)
+    }
+
+    /// The cache slot holding the transpose of leaf node `ib` (filled on first use).
+    fn transposed(&mut self, ib: usize) -> usize {
+        if let Some(s) = self.wt_cache.iter().position(|e| e.0 == ib as u32) {
+            return s;
+        }
+        let slot = match self.wt_cache.iter().position(|e| e.0 == u32::MAX) {
+            Some(s) => s,
+            None => {
+                self.wt_cache.push((u32::MAX, Vec::new()));
+                self.wt_cache.len() - 1
+            }
+        };
+        let nb = self.nodes[ib];
+        let (r, c) = (nb.rows as usize, nb.cols as usize);
+        let buf = &mut self.wt_cache[slot].1;
+        buf.clear();
+        buf.resize(r * c, T::ZERO);
+        super::build_shape::transpose_into(buf, &self.val[nb.range()], r, c);
+        self.wt_cache[slot].0 = ib as u32;
+        slot
     }
 
     /// `a + s · b` (same shapes), the update of an explicit Runge–Kutta stage.
@@ -220,6 +283,7 @@ pub(crate) fn matmul_into<T: Float>(
     accum: Accum,
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
+    par: Par,
 ) {
     // A single row against a transposed, row-major weight is a gemv over the weight's rows.
     if dst.rows == 1 && a.cs == 1 && b.rs == 1 && b.cs == b.rows && a.cols == b.rows {
@@ -237,5 +301,5 @@ pub(crate) fn matmul_into<T: Float>(
         );
         return;
     }
-    dense::gemm(dst, accum, T::ONE, a, b, Par::Rayon);
+    dense::gemm(dst, accum, T::ONE, a, b, par);
 }

@@ -112,6 +112,10 @@ pub struct Tape<T: Float> {
     pub(crate) defer: Vec<Deferred>,
     pub(crate) defer_head: Vec<u32>,
     pub(crate) flush_buf: Vec<u32>,
+    /// Transposes of leaf weights used as `x Wᵀ`, kept for the tape's current recording:
+    /// `(node, Wᵀ row-major)`; `u32::MAX` marks a free buffer.
+    pub(crate) wt_cache: Vec<(u32, Vec<T>)>,
+    pub(crate) par: crate::dense::Par,
     pub(crate) tag: u32,
     _not_sync: std::marker::PhantomData<std::cell::Cell<()>>,
 }
@@ -138,6 +142,8 @@ impl<T: Float> Tape<T> {
             defer: Vec::new(),
             defer_head: Vec::new(),
             flush_buf: Vec::new(),
+            wt_cache: Vec::new(),
+            par: crate::dense::Par::Seq,
             tag: fresh_tag(),
             _not_sync: std::marker::PhantomData,
         }
@@ -149,7 +155,14 @@ impl<T: Float> Tape<T> {
         self.nodes.clear();
         self.val.clear();
         self.aux.clear();
+        self.wt_cache.iter_mut().for_each(|e| e.0 = u32::MAX);
         self.tag = fresh_tag();
+    }
+
+    /// Lets large products on this tape use the rayon pool (`Par::Rayon`), or not (`Par::Seq`,
+    /// the default: training parallelises over batch shards instead, one tape per shard).
+    pub fn set_par(&mut self, par: crate::dense::Par) {
+        self.par = par;
     }
 
     /// The current end of the tape.
@@ -176,6 +189,11 @@ impl<T: Float> Tape<T> {
         self.nodes.truncate(m.nodes);
         self.val.truncate(m.vals);
         self.aux.truncate(m.aux);
+        let end = m.nodes as u32;
+        self.wt_cache
+            .iter_mut()
+            .filter(|e| e.0 != u32::MAX && e.0 >= end)
+            .for_each(|e| e.0 = u32::MAX);
     }
 
     /// Number of recorded nodes.

@@ -89,7 +89,9 @@ pub enum Op<T> {
     },
     /// `f(x)` elementwise.
     Map(Unary, u32),
-    /// `a · b` (`tb = false`) or `a · bᵀ` (`tb = true`).
+    /// `a · b` (`tb = false`) or `a · bᵀ` (`tb = true`), plus an optional addend `c` (same
+    /// shape as the output, or a `1 × cols` row broadcast over the rows): the affine layer in
+    /// one node.
     MatMul {
         /// Left operand (rows of the output).
         a: u32,
@@ -97,6 +99,10 @@ pub enum Op<T> {
         b: u32,
         /// Whether `b` is used transposed.
         tb: bool,
+        /// The addend (`u32::MAX`: none).
+        c: u32,
+        /// How the addend is broadcast (`None` or `Row`).
+        bcast: Bcast,
     },
     /// Sum over an axis (`mean` scales by `1/count`).
     Reduce {
@@ -166,8 +172,17 @@ impl<T> Op<T> {
             Op::AddScaled { .. } => "add_scaled",
             Op::LinComb { .. } => "lin_comb",
             Op::Map(..) => "map",
-            Op::MatMul { tb: false, .. } => "matmul",
-            Op::MatMul { tb: true, .. } => "matmul_t",
+            Op::MatMul {
+                tb: false,
+                c: u32::MAX,
+                ..
+            } => "matmul",
+            Op::MatMul {
+                tb: true,
+                c: u32::MAX,
+                ..
+            } => "matmul_t",
+            Op::MatMul { .. } => "linear",
             Op::Reduce { .. } => "reduce",
             Op::LogSumExpRows(_) => "logsumexp_rows",
             Op::SoftmaxRows(_) => "softmax_rows",

@@ -119,6 +119,12 @@ proptest! {
         });
         check_op("x xᵀ", &[sh(m, k, R)], seed, |t, v| t.matmul_t(v[0], v[0]));
         check_op("linear", &[sh(m, k, R), sh(n, k, R), sh(1, n, R)], seed, |t, v| t.linear(v[0], v[1], Some(v[2])));
+        check_op("linear (full addend)", &[sh(m, k, R), sh(n, k, R), sh(m, n, R)], seed, |t, v| t.linear(v[0], v[1], Some(v[2])));
+        check_op("linear (no bias)", &[sh(m, k, R), sh(n, k, R)], seed, |t, v| t.linear(v[0], v[1], None));
+        check_op("linear (computed w)", &[sh(m, k, R), sh(n, k, R), sh(1, n, R)], seed, |t, v| {
+            let w = t.tanh(v[1]);
+            t.linear(v[0], w, Some(v[2]))
+        });
     }
 
     #[test]

@@ -80,8 +80,7 @@ impl<T: Float> Gnode<T> {
 
     /// `F(h, x)` given the drive of `x`.
     pub fn flow(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var, d: &Drive) -> Var {
-        let pre = tape.matmul_t(h, v.flow_w[0]);
-        let pre = tape.add(pre, d.flow);
+        let pre = tape.linear(h, v.flow_w[0], Some(d.flow));
         let cfg = self.config();
         if cfg.flow.is_empty() {
             return tape.tanh(pre);
@@ -102,8 +101,7 @@ impl<T: Float> Gnode<T> {
     /// The gate `G = σ(h W_zᵀ + x U_zᵀ + b_z)`, if the model has one.
     pub fn gate(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var, d: &Drive) -> Option<Var> {
         let (w, dz) = (v.gate_w?, d.gate?);
-        let pre = tape.matmul_t(h, w);
-        let pre = tape.add(pre, dz);
+        let pre = tape.linear(h, w, Some(dz));
         Some(tape.sigmoid(pre))
     }
 

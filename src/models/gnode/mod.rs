@@ -44,6 +44,9 @@ use crate::error::ConfigError;
 use crate::tape::{ParamId, ParamStore};
 use rand::Rng;
 
+/// A named parameter with its shape and row-major values: `(name, rows, cols, values)`.
+pub type NamedParam<T> = (String, usize, usize, Vec<T>);
+
 /// How the initial state is obtained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum InitialState {
