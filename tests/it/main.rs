@@ -1,8 +1,10 @@
 //! neurodyn's integration tests: one binary, one module per area.
 
 mod activations;
+mod cli;
 mod common;
 mod fuzz_replay;
+mod gnode;
 mod kernels;
 mod problems;
 mod solver_grads;

@@ -52,18 +52,23 @@ pub(crate) fn rescale_flow<T: Float>(model: &mut Gnode<T>) {
     rescale_flow_at(model, &x_bar);
 }
 
-/// As [`rescale_flow`] at a given mean input.
+/// As [`rescale_flow`] at a given mean input. For a piecewise-linear F one scaling suffices;
+/// otherwise the scaling moves the operating point, so it is repeated (up to 20 times) until the
+/// leading real part is 1 to 1e-9, and each factor is limited to [1/4, 4] so that a leading
+/// eigenvalue near 0 cannot blow the weights up into saturation.
 pub(crate) fn rescale_flow_at<T: Float>(model: &mut Gnode<T>, x_bar: &[T]) {
     let n = model.config().hidden;
-    let lam = max_real_eigenvalue(&flow_jacobian(model, x_bar), n);
-    if !(lam.is_finite() && lam > 0.0) {
-        return;
-    }
     let layers = model.ids.flow_w.len() as f64;
-    let s = T::from_f64((1.0 / lam).powf(1.0 / layers));
     let ids = model.ids.flow_w.clone();
-    for id in ids {
-        crate::dense::scal(model.store_mut().get_mut(id), s);
+    for _ in 0..20 {
+        let lam = max_real_eigenvalue(&flow_jacobian(model, x_bar), n);
+        if !(lam.is_finite() && lam > 0.0) || (lam - 1.0).abs() < 1e-9 {
+            return;
+        }
+        let s = T::from_f64((1.0 / lam).powf(1.0 / layers).clamp(0.25, 4.0));
+        for &id in &ids {
+            crate::dense::scal(model.store_mut().get_mut(id), s);
+        }
     }
 }
 

@@ -1,0 +1,303 @@
+//! The command line: reference cases through `neurodyn grad`, and bad input of every kind gets
+//! a one-line error naming the problem with exit code 2, never a panic.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_neurodyn"))
+}
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases")
+}
+
+/// Runs the binary; returns (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = bin().args(args).output().expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[track_caller]
+fn assert_bad_input(args: &[&str], needle: &str) {
+    let (code, _, err) = run(args);
+    assert_eq!(code, 2, "{args:?}: exit code {code}, stderr: {err}");
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    assert!(
+        err.to_lowercase().contains(&needle.to_lowercase()),
+        "{args:?}: stderr does not mention {needle:?}: {err}"
+    );
+}
+
+fn rel(a: &serde_json::Value, b: &serde_json::Value) -> f64 {
+    fn flat(v: &serde_json::Value, out: &mut Vec<f64>) {
+        match v {
+            serde_json::Value::Array(a) => a.iter().for_each(|x| flat(x, out)),
+            x => out.push(x.as_f64().unwrap()),
+        }
+    }
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    flat(a, &mut x);
+    flat(b, &mut y);
+    assert_eq!(x.len(), y.len());
+    let d: f64 = x
+        .iter()
+        .zip(&y)
+        .map(|(p, q)| (p - q) * (p - q))
+        .sum::<f64>()
+        .sqrt();
+    let n: f64 = y.iter().map(|q| q * q).sum::<f64>().sqrt();
+    d / n.max(1e-300)
+}
+
+/// Every reference case of a kind this build knows matches its expected loss and gradients.
+#[test]
+fn reference_cases_match() {
+    let mut checked = 0;
+    for e in std::fs::read_dir(cases_dir()).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name.ends_with(".expected.json") {
+            continue;
+        }
+        if !(name.starts_with("gnode_") || name.starts_with("node_")) {
+            continue;
+        }
+        let (code, out, err) = run(&["grad", p.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let got: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let exp: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(p.with_extension("expected.json")).unwrap(),
+        )
+        .unwrap();
+        let tol = exp["rel_tol"].as_f64().unwrap_or(1e-9);
+        let (gl, el) = (got["loss"].as_f64().unwrap(), exp["loss"].as_f64().unwrap());
+        assert!(
+            (gl - el).abs() <= tol * el.abs(),
+            "{name}: loss {gl} vs {el}"
+        );
+        for (k, g) in exp["grad"].as_object().unwrap() {
+            let r = rel(&got["grad"][k], g);
+            assert!(r <= tol, "{name}: gradient {k} differs by {r:e}");
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 2,
+        "expected the gnode and node cases, checked {checked}"
+    );
+}
+
+#[test]
+fn grad_check_flag_passes_on_a_reference_case() {
+    let p = cases_dir().join("node_euler_tanh.json");
+    let (code, _, err) = run(&["grad", "--check", p.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("gradcheck passed"), "{err}");
+}
+
+/// Writes a mutated copy of the gnode case and expects a one-line error naming `needle`.
+fn bad_case(edit: impl Fn(&mut serde_json::Value), needle: &str) {
+    let src = std::fs::read_to_string(cases_dir().join("gnode_rk4_mlp.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&src).unwrap();
+    edit(&mut v);
+    let dir = std::env::temp_dir().join(format!("neurodyn-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(format!(
+        "case-{}.json",
+        needle.replace(|c: char| !c.is_alphanumeric(), "_")
+    ));
+    std::fs::write(&p, v.to_string()).unwrap();
+    let (code, _, err) = run(&["grad", p.to_str().unwrap()]);
+    assert_eq!(code, 2, "{needle}: exit {code}: {err}");
+    assert_eq!(
+        err.trim().lines().count(),
+        1,
+        "{needle}: one line expected: {err}"
+    );
+    assert!(err.contains(needle), "{needle}: {err}");
+}
+
+#[test]
+fn invalid_cases_name_the_field() {
+    bad_case(|v| v["model"]["kind"] = "lstm".into(), "model.kind");
+    bad_case(|v| v["extra"] = 1.into(), "case.extra");
+    bad_case(|v| v["model"]["color"] = "red".into(), "model.color");
+    bad_case(
+        |v| v["model"]["activation"] = "gelu".into(),
+        "model.activation",
+    );
+    bad_case(|v| v["model"]["hidden"] = (-3).into(), "model.hidden");
+    bad_case(
+        |v| {
+            v["params"].as_object_mut().unwrap().remove("gate.W");
+        },
+        "params.gate.W",
+    );
+    bad_case(
+        |v| v["params"]["readout.b"] = serde_json::json!([1.0]),
+        "params.readout.b",
+    );
+    bad_case(|v| v["params"]["h0"][0] = "x".into(), "params.h0[0]");
+    bad_case(
+        |v| v["params"]["bogus.W"] = serde_json::json!([[1.0]]),
+        "params.bogus.W",
+    );
+    bad_case(
+        |v| v["data"]["target_times"][0] = 99.0.into(),
+        "data.target_times[0]",
+    );
+    bad_case(|v| v["data"]["input_dt"] = 0.0.into(), "data.input_dt");
+    bad_case(
+        |v| v["data"]["targets"] = serde_json::json!([[[0.0]]]),
+        "data.targets",
+    );
+    bad_case(|v| v["solver"]["method"] = "rk45".into(), "solver.method");
+    bad_case(|v| v["solver"]["dt"] = 0.03.into(), "solver.dt");
+    bad_case(|v| v["loss"] = "mae".into(), "loss");
+}
+
+#[test]
+fn unreadable_or_malformed_case_files() {
+    assert_bad_input(
+        &["grad", "/nonexistent/case.json"],
+        "/nonexistent/case.json",
+    );
+    let dir = std::env::temp_dir().join(format!("neurodyn-cli2-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("broken.json");
+    std::fs::write(&p, "{\"model\": ").unwrap();
+    assert_bad_input(&["grad", p.to_str().unwrap()], "not valid JSON");
+    std::fs::write(&p, "{\"model\": {\"kind\": \"gnode\"}, \"x\": 1e999}").unwrap();
+    assert_bad_input(&["grad", p.to_str().unwrap()], "not valid JSON");
+}
+
+#[test]
+fn bad_training_options_are_named() {
+    let out = std::env::temp_dir().join(format!("neurodyn-cli-run-{}", std::process::id()));
+    let o = out.to_str().unwrap();
+    assert_bad_input(
+        &["train", "gnode", "--task", "circle", "--out", o],
+        "unknown task",
+    );
+    assert_bad_input(&["train", "lstm", "--task", "ring"], "invalid value");
+    assert_bad_input(
+        &[
+            "train",
+            "gnode",
+            "--task",
+            "ring",
+            "--activation",
+            "gelu",
+            "--out",
+            o,
+        ],
+        "activation",
+    );
+    assert_bad_input(
+        &[
+            "train",
+            "gnode",
+            "--task",
+            "ring",
+            "--continuous",
+            "--solver",
+            "rk9",
+            "--out",
+            o,
+        ],
+        "unknown method",
+    );
+    assert_bad_input(
+        &[
+            "train", "gnode", "--task", "ring", "--init", "he", "--out", o,
+        ],
+        "--init",
+    );
+    assert_bad_input(
+        &[
+            "train", "gnode", "--task", "ring", "--h0", "zero", "--out", o,
+        ],
+        "--h0",
+    );
+    assert_bad_input(
+        &["train", "gnode", "--task", "ring", "--lr=-1", "--out", o],
+        "lr",
+    );
+    assert_bad_input(
+        &["train", "gnode", "--task", "ring", "--lr", "0", "--out", o],
+        "lr",
+    );
+    assert_bad_input(
+        &[
+            "train", "gnode", "--task", "ring", "--batch", "0", "--out", o,
+        ],
+        "batch_size",
+    );
+    assert_bad_input(
+        &[
+            "train", "mgru", "--task", "ring", "--flow", "10", "--out", o,
+        ],
+        "--flow",
+    );
+    assert_bad_input(&["train", "gnode"], "--task");
+    assert_bad_input(
+        &[
+            "train",
+            "gnode",
+            "--task",
+            "ring",
+            "--grad-mode",
+            "magic",
+            "--continuous",
+            "--out",
+            o,
+        ],
+        "gradient mode",
+    );
+}
+
+#[test]
+fn a_short_training_run_writes_its_run_folder() {
+    let out = std::env::temp_dir().join(format!("neurodyn-cli-train-{}", std::process::id()));
+    let (code, stdout, err) = run(&[
+        "train",
+        "gnode",
+        "--task",
+        "flipflop3",
+        "--epochs",
+        "2",
+        "--trials",
+        "60",
+        "--flow",
+        "16",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(j["epochs"], 2);
+    for f in [
+        "config.json",
+        "metrics.csv",
+        "best.json",
+        "last.json",
+        "result.json",
+        "model.json",
+        "analysis.json",
+        "fixed_points.csv",
+    ] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+    let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 3, "header + 2 epochs");
+    // analyze reads the run folder back
+    let (code, stdout, err) = run(&["analyze", out.to_str().unwrap(), "--starts", "20"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("slow points"), "{stdout}");
+}
