@@ -41,6 +41,7 @@ pub mod analysis;
 pub mod cli;
 pub mod dense;
 pub mod error;
+pub mod expressivity;
 mod float;
 #[doc(hidden)]
 pub mod fuzz_targets;

@@ -6,6 +6,7 @@
 mod analyze;
 mod datasets;
 mod demo;
+mod expressivity;
 mod grad;
 mod progress;
 mod rundir;
@@ -30,6 +31,7 @@ const EXAMPLES: &str = "Examples:
   neurodyn train gnode --data train.ts --test test.ts   classify UEA time series
   neurodyn analyze runs/gnode-ring-s0                   slow points, stability, flow field
   neurodyn grad case.json --check                       loss and gradient of a case, checked
+  neurodyn expressivity --dims 1,2,4 --flows 16,64x64   expressivity table (GP targets)
   neurodyn demo                                         the numerical core end to end";
 
 /// The subcommands.
@@ -41,6 +43,8 @@ pub enum Command {
     Grad(grad::GradArgs),
     /// Finds slow and fixed points of a trained model and writes the flow field.
     Analyze(analyze::AnalyzeArgs),
+    /// Sweeps phase-space dimension and F size on Gaussian-process targets (expressivity).
+    Expressivity(expressivity::ExpressivityArgs),
     /// Gradient-checks and trains a small tanh MLP to fit sin(x): the numerical core end to end.
     Demo(demo::DemoArgs),
 }
@@ -59,6 +63,7 @@ pub fn main() -> i32 {
         Command::Train(a) => train::run(&a),
         Command::Analyze(a) => analyze::run(&a),
         Command::Grad(a) => grad::run(&a),
+        Command::Expressivity(a) => expressivity::run(&a),
         Command::Demo(a) => demo::run(&a),
     };
     match result {
