@@ -6,7 +6,13 @@
 use criterion::criterion_main;
 
 mod dense;
+mod gnode;
 mod solve;
 mod tape;
 
-criterion_main!(dense::benches, tape::benches, solve::benches);
+criterion_main!(
+    dense::benches,
+    tape::benches,
+    solve::benches,
+    gnode::benches
+);
