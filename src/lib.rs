@@ -9,8 +9,10 @@
 //! | [`dense`] | SIMD (`wide`) kernels: dot, axpy, gemv, packed GEMM, activations, row reductions |
 //! | [`tape`] | reverse-mode autodiff on an arena Wengert list; [`tape::check::gradcheck`] |
 //! | [`solve`] | explicit Runge–Kutta solvers (fixed and adaptive) that gradients flow through |
+//! | [`io`] | data formats: `.npy`/`.npz`, numeric CSV, UEA `.ts`; atomic writes (stands alone) |
 //!
-//! Layers only use what lies above them in this table. See `docs/architecture.md`.
+//! Layers only use what lies above them in this table; [`io`] uses none of them. See
+//! `docs/architecture.md`.
 //!
 //! # Example: a gradient, checked
 //! ```
@@ -43,6 +45,7 @@ pub mod error;
 mod float;
 #[doc(hidden)]
 pub mod fuzz_targets;
+pub mod io;
 pub mod rng;
 pub mod solve;
 pub mod tape;
