@@ -101,7 +101,7 @@ impl CsvTable {
     }
 }
 
-/// One cell of a split line.
+/// One cell of a split line: trimmed if unquoted, verbatim inside quotes.
 struct Cell<'a> {
     text: Cow<'a, str>,
 }
@@ -149,7 +149,7 @@ pub fn parse_csv(bytes: &[u8], opts: &CsvOptions) -> Result<CsvTable, DataError>
                 }),
             };
             if is_header {
-                table.names = Some(cells.iter().map(|c| c.text.trim().to_string()).collect());
+                table.names = Some(cells.iter().map(|c| c.text.to_string()).collect());
                 continue;
             }
         } else if cells.len() != table.cols {

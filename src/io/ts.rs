@@ -131,7 +131,7 @@ pub fn parse_ts(bytes: &[u8], opts: &TsOptions) -> Result<TsDataset, DataError> 
                 ds.name = meta.name.clone().unwrap_or_default();
                 ds.class_names = meta.class_names.clone();
                 if let Some(d) = meta.dims {
-                    dims_from = "@dimensions".into();
+                    dims_from = "@dimensions says".into();
                     ds.dims = d;
                 }
             }
@@ -193,16 +193,11 @@ fn parse_case(
     };
     if dims_from.is_empty() {
         ds.dims = parts.len();
-        *dims_from = format!("line {n}");
+        *dims_from = format!("the first case (line {n}) has");
     } else if parts.len() != ds.dims {
         return Err(bad(
             line_at,
-            format!(
-                "{} dimensions, but {} says {}",
-                parts.len(),
-                dims_from,
-                ds.dims
-            ),
+            format!("{} dimensions, but {} {}", parts.len(), dims_from, ds.dims),
         ));
     }
     let mut len = None;

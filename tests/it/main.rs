@@ -3,6 +3,7 @@
 mod activations;
 mod common;
 mod fuzz_replay;
+mod io_formats;
 mod kernels;
 mod problems;
 mod solver_grads;
