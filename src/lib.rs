@@ -56,4 +56,9 @@ pub use error::{ConfigError, Error, Result};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// `docs/formats.md`'s examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/formats.md")]
+struct FormatsDoctests;
 pub use float::Float;

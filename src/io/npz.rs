@@ -102,7 +102,7 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<Npz, DataError> {
 }
 
 /// Encodes arrays as an uncompressed `.npz` archive (what `np.savez` writes), each as member
-/// `<name>.npy`.
+/// `<name>.npy` (always appended, as numpy does, so that reading gives `name` back).
 ///
 /// # Errors
 /// [`DataErrorKind::InvalidInput`] for an empty or duplicate name, or an archive over 4 GiB;
@@ -110,7 +110,6 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<Npz, DataError> {
 pub fn npz_to_bytes(arrays: &[(&str, &Array)]) -> Result<Vec<u8>, DataError> {
     let mut members: Vec<(String, Vec<u8>)> = Vec::with_capacity(arrays.len());
     for (name, array) in arrays {
-        let name = name.strip_suffix(".npy").unwrap_or(name);
         if name.is_empty() {
             return Err(err(DataErrorKind::InvalidInput, "an array name is empty"));
         }

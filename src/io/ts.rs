@@ -226,13 +226,13 @@ fn parse_case(
         cols.push(col);
     }
     let len = len.unwrap_or(0);
-    if let (Some(true), Some(want)) = (meta.equal_length, meta.series_length) {
-        if len != want {
-            return Err(bad(
-                line_at,
-                format!("series of length {len}, but @seriesLength says {want}"),
-            ));
-        }
+    if let (Some(true), Some(want)) = (meta.equal_length, meta.series_length)
+        && len != want
+    {
+        return Err(bad(
+            line_at,
+            format!("series of length {len}, but @seriesLength says {want}"),
+        ));
     }
     let mut series = Vec::with_capacity(len * cols.len());
     for t in 0..len {
