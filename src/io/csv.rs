@@ -194,7 +194,7 @@ pub fn read_csv(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<CsvTable, D
 /// same bits.
 ///
 /// Column names are quoted when they contain a comma, a quote or surrounding spaces, or start
-/// with `#`. Names that are themselves numbers are written as they are; read such a file with
+/// with `#` or a byte-order mark. Names that are themselves numbers are written as they are; read such a file with
 /// [`HeaderMode::Present`].
 ///
 /// # Errors
@@ -235,7 +235,11 @@ pub fn csv_to_string(table: &CsvTable) -> Result<String, DataError> {
             if j > 0 {
                 out.push(',');
             }
-            if n.contains([',', '"', ';', '\t']) || n.trim() != n || n.starts_with('#') {
+            // '#' would make the line a comment, U+FEFF a byte-order mark.
+            if n.contains([',', '"', ';', '\t'])
+                || n.trim() != n
+                || n.starts_with(['#', '\u{feff}'])
+            {
                 out.push('"');
                 out.push_str(&n.replace('"', "\"\""));
                 out.push('"');

@@ -264,8 +264,13 @@ fn inflate(data: &[u8], size: u64) -> Result<Vec<u8>, DataError> {
             data.len()
         )));
     }
-    let out = miniz_oxide::inflate::decompress_to_vec_with_limit(data, to_usize(size))
-        .map_err(|e| corrupt(format!("bad deflate stream: {e}")))?;
+    use miniz_oxide::inflate::{TINFLStatus, decompress_to_vec_with_limit};
+    let out = decompress_to_vec_with_limit(data, to_usize(size)).map_err(|e| match e.status {
+        TINFLStatus::HasMoreOutput => corrupt(format!(
+            "inflates to more than the {size} bytes the central directory says"
+        )),
+        _ => corrupt(format!("bad deflate stream: {e}")),
+    })?;
     if out.len() as u64 != size {
         return Err(corrupt(format!(
             "inflates to {} bytes, but the central directory says {size}",
@@ -327,4 +332,52 @@ pub(crate) fn write_stored(members: &[(&str, &[u8])]) -> Result<Vec<u8>, DataErr
     out.extend_from_slice(&0u16.to_le_bytes()); // comment length
     u32::try_from(out.len()).map_err(|_| too_big())?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deflated_entry(raw: &[u8], claimed: u64) -> (Vec<u8>, Entry) {
+        let body = miniz_oxide::deflate::compress_to_vec(raw, 6);
+        let mut file = b"PK\x03\x04".to_vec();
+        file.resize(30, 0);
+        file.extend_from_slice(&body);
+        let e = Entry {
+            name: "m".into(),
+            flags: 0,
+            method: 8,
+            crc: crc32(raw),
+            compressed: body.len() as u64,
+            uncompressed: claimed,
+            local_offset: 0,
+        };
+        (file, e)
+    }
+
+    #[test]
+    fn inflate_checks_the_declared_size() {
+        let (file, e) = deflated_entry(b"", 0);
+        assert_eq!(&*extract(&file, &e).unwrap(), b"");
+        let (file, e) = deflated_entry(&[7; 100], 100);
+        assert_eq!(&*extract(&file, &e).unwrap(), &[7; 100]);
+        let (file, e) = deflated_entry(&[7; 100], 99);
+        let err = extract(&file, &e).unwrap_err();
+        assert!(err.message.contains("more than the 99 bytes"), "{err}");
+        let (file, e) = deflated_entry(&[7; 100], 101);
+        let err = extract(&file, &e).unwrap_err();
+        assert!(err.message.contains("inflates to 100 bytes"), "{err}");
+    }
+
+    #[test]
+    fn writer_output_lists_back() {
+        let zip = write_stored(&[("a.npy", b"xyz"), ("b", b"")]).unwrap();
+        let es = entries(&zip).unwrap();
+        assert_eq!(
+            es.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+            ["a.npy", "b"]
+        );
+        assert_eq!(&*extract(&zip, &es[0]).unwrap(), b"xyz");
+        assert_eq!(&*extract(&zip, &es[1]).unwrap(), b"");
+    }
 }

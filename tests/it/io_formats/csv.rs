@@ -16,6 +16,7 @@ fn arb_name() -> impl Strategy<Value = String> {
         Just("#hash".to_string()),
         Just(" padded ".to_string()),
         Just("température".to_string()),
+        Just("\u{feff}bom".to_string()),
     ]
 }
 
