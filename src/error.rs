@@ -4,6 +4,7 @@
 //! the op and the shapes; everything a user can get wrong through configuration or data returns
 //! one of these.
 
+use crate::io::DataError;
 use std::fmt;
 
 /// A configuration value that is out of range or inconsistent.
@@ -40,6 +41,8 @@ impl std::error::Error for ConfigError {}
 pub enum Error {
     /// Bad configuration.
     Config(ConfigError),
+    /// A data file that cannot be read or written (see [`crate::io`]).
+    Data(DataError),
     /// An I/O failure, with the path involved.
     Io {
         /// The file or folder.
@@ -53,6 +56,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Config(e) => e.fmt(f),
+            Error::Data(e) => e.fmt(f),
             Error::Io { path, source } => write!(f, "{path}: {source}"),
         }
     }
@@ -62,6 +66,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Config(e) => Some(e),
+            Error::Data(e) => Some(e),
             Error::Io { source, .. } => Some(source),
         }
     }
@@ -70,6 +75,12 @@ impl std::error::Error for Error {
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
         Error::Config(e)
+    }
+}
+
+impl From<DataError> for Error {
+    fn from(e: DataError) -> Self {
+        Error::Data(e)
     }
 }
 

@@ -1,6 +1,10 @@
 //! Fuzz harness bodies, shared by the cargo-fuzz targets in `fuzz/` and by the stable replay test
 //! (`tests/it/fuzz_replay.rs`) that runs every corpus file and past crash on each `cargo test`.
 //!
+//! The data-format harnesses (`npy_bytes`, `npz_bytes`, `csv_bytes`, `ts_bytes`) feed arbitrary
+//! bytes to the parsers: each must return `Ok` or `Err`, never panic, and never allocate more
+//! than the input can hold; what parses must also survive a write/read round trip.
+//!
 //! Not part of the supported API.
 
 use crate::tape::Tape;
@@ -89,5 +93,102 @@ pub fn tape_program(data: &[u8]) {
             "non-finite gradient from a finite program:\n{}",
             tape.dump()
         );
+    }
+}
+
+/// Parses bytes as an `.npy` file: `Ok` or `Err`, never a panic. A parsed array must
+/// re-encode, parse back, and re-encode to the same bytes.
+pub fn npy_bytes(data: &[u8]) {
+    use crate::io::{npy_to_bytes, parse_npy};
+    let Ok(a) = parse_npy(data) else { return };
+    let bytes = npy_to_bytes(&a).expect("a parsed array re-encodes");
+    let b = parse_npy(&bytes).expect("a re-encoded array parses");
+    assert_eq!(
+        npy_to_bytes(&b).expect("re-encodes"),
+        bytes,
+        "npy round trip changed the array"
+    );
+}
+
+/// Parses bytes as an `.npz` archive; a parsed archive must survive write → read → write.
+pub fn npz_bytes(data: &[u8]) {
+    use crate::io::{npz_to_bytes, parse_npz};
+    let Ok(npz) = parse_npz(data) else { return };
+    let pairs: Vec<(&str, &crate::io::Array)> =
+        npz.arrays.iter().map(|(n, a)| (n.as_str(), a)).collect();
+    // Names that cannot be written (empty) are the writer's to refuse, with an error.
+    let Ok(bytes) = npz_to_bytes(&pairs) else {
+        return;
+    };
+    let again = parse_npz(&bytes).expect("a written archive parses");
+    assert_eq!(again.names(), npz.names());
+    let pairs: Vec<(&str, &crate::io::Array)> =
+        again.arrays.iter().map(|(n, a)| (n.as_str(), a)).collect();
+    assert_eq!(
+        npz_to_bytes(&pairs).expect("re-encodes"),
+        bytes,
+        "npz round trip changed it"
+    );
+}
+
+/// Parses bytes as CSV under several options; a table read with NaN allowed must survive
+/// write → read (values compared bit for bit, NaN as NaN).
+pub fn csv_bytes(data: &[u8]) {
+    use crate::io::{CsvOptions, HeaderMode, csv_to_string, parse_csv};
+    let _ = parse_csv(data, &CsvOptions::default());
+    let _ = parse_csv(
+        data,
+        &CsvOptions {
+            delimiter: Some(b';'),
+            header: HeaderMode::Absent,
+            allow_non_finite: false,
+        },
+    );
+    let lax = CsvOptions {
+        allow_non_finite: true,
+        ..CsvOptions::default()
+    };
+    let Ok(t) = parse_csv(data, &lax) else { return };
+    assert_eq!(t.data.len(), t.rows * t.cols);
+    // Column names with line breaks or empty names are the writer's to refuse.
+    let Ok(text) = csv_to_string(&t) else { return };
+    let header = if t.names.is_some() {
+        HeaderMode::Present
+    } else {
+        HeaderMode::Absent
+    };
+    let opts = CsvOptions {
+        delimiter: Some(b','),
+        header,
+        allow_non_finite: true,
+    };
+    let back = parse_csv(text.as_bytes(), &opts).expect("a written table parses");
+    assert_eq!(
+        (&back.names, back.rows, back.cols),
+        (&t.names, t.rows, t.cols)
+    );
+    for (x, y) in t.data.iter().zip(&back.data) {
+        assert!(
+            x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+            "{x} became {y}"
+        );
+    }
+}
+
+/// Parses bytes as a UEA `.ts` archive with and without missing values allowed, and checks
+/// the dataset's invariants when it parses.
+pub fn ts_bytes(data: &[u8]) {
+    use crate::io::{TsOptions, parse_ts};
+    for allow_missing in [false, true] {
+        let Ok(ds) = parse_ts(data, &TsOptions { allow_missing }) else {
+            continue;
+        };
+        assert!(ds.dims > 0 && !ds.is_empty());
+        for s in &ds.series {
+            assert!(!s.is_empty() && s.len() % ds.dims == 0);
+        }
+        assert!(ds.labels.is_empty() || ds.labels.len() == ds.len());
+        assert!(ds.targets.is_empty() || ds.targets.len() == ds.len());
+        assert!(ds.labels.iter().all(|&l| l < ds.class_names.len()));
     }
 }

@@ -9,8 +9,10 @@
 //! | [`dense`] | SIMD (`wide`) kernels: dot, axpy, gemv, packed GEMM, activations, row reductions |
 //! | [`tape`] | reverse-mode autodiff on an arena Wengert list; [`tape::check::gradcheck`] |
 //! | [`solve`] | explicit Runge–Kutta solvers (fixed and adaptive) that gradients flow through |
+//! | [`io`] | data formats: `.npy`/`.npz`, numeric CSV, UEA `.ts`; atomic writes (stands alone) |
 //!
-//! Layers only use what lies above them in this table. See `docs/architecture.md`.
+//! Layers only use what lies above them in this table; [`io`] uses none of them. See
+//! `docs/architecture.md`.
 //!
 //! # Example: a gradient, checked
 //! ```
@@ -45,6 +47,7 @@ pub mod expressivity;
 mod float;
 #[doc(hidden)]
 pub mod fuzz_targets;
+pub mod io;
 pub mod models;
 pub mod rng;
 pub mod solve;
@@ -58,4 +61,9 @@ pub use error::{ConfigError, Error, Result};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// `docs/formats.md`'s examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/formats.md")]
+struct FormatsDoctests;
 pub use float::Float;

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod fuzz_replay;
 mod gnode;
+mod io_formats;
 mod kernels;
 mod problems;
 mod solver_grads;
