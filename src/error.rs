@@ -47,6 +47,9 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A figure could not be rendered or written (feature `plot`).
+    #[cfg(feature = "plot")]
+    Plot(crate::plot::PlotError),
 }
 
 impl fmt::Display for Error {
@@ -54,6 +57,8 @@ impl fmt::Display for Error {
         match self {
             Error::Config(e) => e.fmt(f),
             Error::Io { path, source } => write!(f, "{path}: {source}"),
+            #[cfg(feature = "plot")]
+            Error::Plot(e) => e.fmt(f),
         }
     }
 }
@@ -63,6 +68,8 @@ impl std::error::Error for Error {
         match self {
             Error::Config(e) => Some(e),
             Error::Io { source, .. } => Some(source),
+            #[cfg(feature = "plot")]
+            Error::Plot(e) => Some(e),
         }
     }
 }
@@ -70,6 +77,13 @@ impl std::error::Error for Error {
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
         Error::Config(e)
+    }
+}
+
+#[cfg(feature = "plot")]
+impl From<crate::plot::PlotError> for Error {
+    fn from(e: crate::plot::PlotError) -> Self {
+        Error::Plot(e)
     }
 }
 

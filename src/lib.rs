@@ -9,6 +9,7 @@
 //! | [`dense`] | SIMD (`wide`) kernels: dot, axpy, gemv, packed GEMM, activations, row reductions |
 //! | [`tape`] | reverse-mode autodiff on an arena Wengert list; [`tape::check::gradcheck`] |
 //! | [`solve`] | explicit Runge–Kutta solvers (fixed and adaptive) that gradients flow through |
+//! | `plot` | figures (lines, flow fields, nullclines, heatmaps, histograms) as SVG and PNG; feature `plot` |
 //!
 //! Layers only use what lies above them in this table. See `docs/architecture.md`.
 //!
@@ -43,6 +44,8 @@ pub mod error;
 mod float;
 #[doc(hidden)]
 pub mod fuzz_targets;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod rng;
 pub mod solve;
 pub mod tape;

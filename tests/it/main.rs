@@ -4,6 +4,7 @@ mod activations;
 mod common;
 mod fuzz_replay;
 mod kernels;
+mod plot;
 mod problems;
 mod solver_grads;
 mod solvers;
