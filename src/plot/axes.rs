@@ -38,6 +38,7 @@ pub struct Axes {
     pub(crate) xlim: Option<(f64, f64)>,
     pub(crate) ylim: Option<(f64, f64)>,
     pub(crate) log_y: bool,
+    pub(crate) invert_y: bool,
     pub(crate) aspect_equal: bool,
     pub(crate) grid: bool,
     pub(crate) legend: LegendPos,
@@ -109,8 +110,16 @@ impl Axes {
         self
     }
 
-    /// One data unit takes the same number of pixels on both axes (for phase portraits); the
-    /// plot area keeps its size and the shorter range is widened. Ignored on a log axis.
+    /// Runs the y axis downwards (largest values at the bottom), as for a matrix whose first
+    /// row is drawn on top.
+    pub fn invert_y(&mut self, on: bool) -> &mut Self {
+        self.invert_y = on;
+        self
+    }
+
+    /// One data unit takes the same number of pixels on both axes (for phase portraits and
+    /// matrices): the limits are kept and the plot area shrinks, centred in its cell, to the
+    /// data's aspect ratio. Ignored on a log axis.
     pub fn aspect_equal(&mut self, on: bool) -> &mut Self {
         self.aspect_equal = on;
         self

@@ -99,27 +99,7 @@ fn item_into(svg: &mut Svg, ax: &Axes, f: &Frame, w: [f64; 4], item: &Item) {
             rects,
             color,
             style,
-        } => {
-            let alpha = style.sanitized().2;
-            let mut p = Paint::fill(*color, alpha);
-            p.stroke = Some(if alpha >= 0.99 {
-                (Color::WHITE, 0.7, 1.0)
-            } else {
-                (*color, 1.0, 1.0)
-            });
-            let floor = f.bottom + 8.0; // a log axis draws bars from below the plot area
-            for r in rects {
-                let (Some(x0), Some(x1), Some(y1)) =
-                    (f.sx.map(r[0]), f.sx.map(r[1]), f.sy.map(r[3]))
-                else {
-                    continue;
-                };
-                let y0 = f.sy.map(r[2]).unwrap_or(floor);
-                let cx = |x: f64| x.clamp(w[0], w[1]);
-                let cy = |y: f64| y.clamp(w[2], w[3]);
-                svg.rect(cx(x0), cy(y0), cx(x1) - cx(x0), cy(y1) - cy(y0), &p);
-            }
-        }
+        } => bars(svg, f, w, rects, *color, style),
         Item::Fill {
             xs,
             lo,
@@ -201,6 +181,46 @@ fn item_into(svg: &mut Svg, ax: &Axes, f: &Frame, w: [f64; 4], item: &Item) {
             }
         }
     }
+}
+
+/// Bars: opaque ones separated by thin white edges; translucent ones (overlaid histograms)
+/// without inner edges but with a step outline in full colour, so that each stays legible.
+fn bars(svg: &mut Svg, f: &Frame, w: [f64; 4], rects: &[[f64; 4]], color: Color, style: &Style) {
+    let alpha = style.sanitized().2;
+    let opaque = alpha >= 0.99;
+    let mut p = Paint::fill(color, alpha);
+    if opaque {
+        p.stroke = Some((Color::WHITE, 0.7, 1.0));
+    }
+    let floor = f.bottom + 8.0; // a log axis draws bars from below the plot area
+    let cx = |x: f64| x.clamp(w[0], w[1]);
+    let cy = |y: f64| y.clamp(w[2], w[3]);
+    // Outline runs over adjacent bars: (base, points along the tops).
+    let mut outline: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut last_x1 = f64::NAN;
+    for r in rects {
+        let (Some(x0), Some(x1), Some(y1)) = (f.sx.map(r[0]), f.sx.map(r[1]), f.sy.map(r[3]))
+        else {
+            continue;
+        };
+        let y0 = f.sy.map(r[2]).unwrap_or(floor);
+        let (x0, x1, y0, y1) = (cx(x0), cx(x1), cy(y0), cy(y1));
+        svg.rect(x0, y0, x1 - x0, y1 - y0, &p);
+        if opaque {
+            continue;
+        }
+        match outline.last_mut() {
+            Some(run) if (x0 - last_x1).abs() < 0.01 => run.extend([(x0, y1), (x1, y1)]),
+            _ => outline.push(vec![(x0, y0), (x0, y1), (x1, y1)]),
+        }
+        last_x1 = x1;
+    }
+    for run in &mut outline {
+        if let (Some(&(_, base)), Some(&(x, _))) = (run.first(), run.last()) {
+            run.push((x, base));
+        }
+    }
+    svg.path(&outline, false, &Paint::stroke(color, 1.2, 1.0));
 }
 
 /// Draws the notes of `ax` (outside the clip path, so that text near an edge stays whole).

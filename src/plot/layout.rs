@@ -97,26 +97,32 @@ pub(crate) fn limits(ax: &Axes) -> ((f64, f64), (f64, f64)) {
 
 /// Scales and ticks for a plot area `[left, top, right, bottom]` (pixels).
 pub(crate) fn frame(ax: &Axes, lim: ((f64, f64), (f64, f64)), rect: [f64; 4]) -> Frame {
-    let [left, top, right, bottom] = rect;
-    let right = right.max(left + 1.0);
-    let bottom = bottom.max(top + 1.0);
-    let (w, h) = (right - left, bottom - top);
-    let ((mut x0, mut x1), (mut y0, mut y1)) = lim;
+    let [mut left, mut top, right, bottom] = rect;
+    let mut right = right.max(left + 1.0);
+    let mut bottom = bottom.max(top + 1.0);
+    let ((x0, x1), (y0, y1)) = lim;
     if ax.aspect_equal && !ax.log_y {
-        let (ux, uy) = ((x1 - x0) / w, (y1 - y0) / h);
-        if ux > uy && (ux * h).is_finite() {
-            let c = 0.5 * (y0 + y1);
-            (y0, y1) = (c - 0.5 * ux * h, c + 0.5 * ux * h);
-        } else if uy > ux && (uy * w).is_finite() {
-            let c = 0.5 * (x0 + x1);
-            (x0, x1) = (c - 0.5 * uy * w, c + 0.5 * uy * w);
+        // Shrink the plot area (centred in the space it had) so that one unit takes as many
+        // pixels along x as along y; the limits stay as they are.
+        let (w, h) = (right - left, bottom - top);
+        let k = (w / (x1 - x0)).min(h / (y1 - y0));
+        let (w2, h2) = (k * (x1 - x0), k * (y1 - y0));
+        if w2.is_finite() && h2.is_finite() && w2 >= 1.0 && h2 >= 1.0 {
+            (left, right) = (left + 0.5 * (w - w2), right - 0.5 * (w - w2));
+            (top, bottom) = (top + 0.5 * (h - h2), bottom - 0.5 * (h - h2));
         }
     }
+    let (w, h) = (right - left, bottom - top);
     let sx = Scale::linear(x0, x1, left, right);
-    let sy = if ax.log_y {
-        Scale::log(y0, y1, bottom, top)
+    let (p0, p1) = if ax.invert_y {
+        (top, bottom)
     } else {
-        Scale::linear(y0, y1, bottom, top)
+        (bottom, top)
+    };
+    let sy = if ax.log_y {
+        Scale::log(y0, y1, p0, p1)
+    } else {
+        Scale::linear(y0, y1, p0, p1)
     };
     let yt = match &ax.yticks {
         Some(t) => custom(t, (y0, y1)),
@@ -135,7 +141,7 @@ pub(crate) fn frame(ax: &Axes, lim: ((f64, f64), (f64, f64)), rect: [f64; 4]) ->
                 (1..px.len().min(wd.len()))
                     .all(|k| px[k] - px[k - 1] >= 0.5 * (wd[k] + wd[k - 1]) + 12.0)
             };
-            auto(x0, x1, (w / 80.0).clamp(2.0, 10.0) as usize, fits)
+            auto(x0, x1, (w / 85.0).clamp(2.0, 10.0) as usize, fits)
         }
     };
     Frame {
@@ -193,7 +199,7 @@ pub(crate) fn colorbar_width(ax: &Axes, height: f64) -> f64 {
     let (Some(label), Some((lo, hi, _))) = (&ax.colorbar, heat_range(ax)) else {
         return 0.0;
     };
-    let (_, labels) = linear_ticks(lo, hi, (height / 40.0).clamp(2.0, 8.0) as usize);
+    let (_, labels) = linear_ticks(lo, hi, (height / 45.0).clamp(2.0, 8.0) as usize);
     let label_w = if label.is_empty() {
         0.0
     } else {

@@ -129,7 +129,7 @@ fn colorbar(svg: &mut Svg, ax: &Axes, f: &Frame) {
         f.bottom - f.top,
         &Paint::stroke(SPINE, 0.8, 1.0),
     );
-    let (pos, labels) = linear_ticks(lo, hi, ((f.bottom - f.top) / 40.0).clamp(2.0, 8.0) as usize);
+    let (pos, labels) = linear_ticks(lo, hi, ((f.bottom - f.top) / 45.0).clamp(2.0, 8.0) as usize);
     let mut ticks = Vec::new();
     let x1 = x + CBAR_W;
     for (v, l) in pos.iter().zip(&labels) {

@@ -85,9 +85,9 @@ impl Axes {
     }
 
     /// A `rows × cols` matrix (row-major) as coloured cells over `extent = [x0, x1, y0, y1]`:
-    /// row 0 at `y0`, column 0 at `x0` (pass `y0 > y1` to put row 0 on top, as for a
-    /// connectivity matrix). Colours span the finite data range, or [`clim`](Axes::clim); NaN
-    /// cells stay blank. Too few values, or a non-finite extent, draw nothing.
+    /// row 0 at `y0`, column 0 at `x0`. To show a connectivity matrix with row 1 on top, use
+    /// `extent = [0.5, n + 0.5, 0.5, n + 0.5]` with [`invert_y`](Axes::invert_y). Colours
+    /// span the finite data range, or [`clim`](Axes::clim); NaN cells stay blank. Too few values, or a non-finite extent, draw nothing.
     ///
     /// # Example: state probabilities over time
     /// ```

@@ -41,8 +41,9 @@ pub fn nice_step(raw: f64) -> (f64, i32) {
     (m * pow10(k), k)
 }
 
-/// About `target` evenly spaced round numbers inside `[lo, hi]` (never more than 50), with
-/// their labels. Degenerate or non-finite ranges give at most one tick.
+/// At most `target + 1` evenly spaced round numbers inside `[lo, hi]` (never more than 50),
+/// with their labels: the smallest 1-2-5 step that gives no more ticks than that. Degenerate
+/// or non-finite ranges give at most one tick.
 ///
 /// # Example
 /// ```
@@ -50,6 +51,7 @@ pub fn nice_step(raw: f64) -> (f64, i32) {
 /// let (ticks, labels) = linear_ticks(0.0, 1.0, 5);
 /// assert_eq!(ticks, [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
 /// assert_eq!(labels, ["0", "0.2", "0.4", "0.6", "0.8", "1"]);
+/// assert_eq!(linear_ticks(-3.2, 3.2, 3).0, [-2.0, 0.0, 2.0]);
 /// ```
 pub fn linear_ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, Vec<String>) {
     if !(lo.is_finite() && hi.is_finite()) {
@@ -59,10 +61,28 @@ pub fn linear_ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, Vec<String>) 
         return (vec![lo], vec![format_tick(lo, step_exponent(lo))]);
     }
     let target = target.clamp(1, MAX_TICKS - 1) as f64;
-    let (step, k) = nice_step((hi - lo) / target);
+    let (mut step, mut k) = nice_step((hi - lo) / (target + 1.0));
+    let span = |step: f64| {
+        let tol = step * 1e-9;
+        (((lo - tol) / step).ceil(), ((hi + tol) / step).floor())
+    };
+    for _ in 0..8 {
+        let (first, last) = span(step);
+        if last - first < target + 1.0 {
+            break;
+        }
+        // The next step in the 1-2-5 sequence.
+        let m = (step / pow10(k)).round();
+        (step, k) = if m < 1.5 {
+            (2.0 * pow10(k), k)
+        } else if m < 3.5 {
+            (5.0 * pow10(k), k)
+        } else {
+            (pow10(k + 1), k + 1)
+        };
+    }
     let tol = step * 1e-9;
-    let first = ((lo - tol) / step).ceil();
-    let last = ((hi + tol) / step).floor();
+    let (first, last) = span(step);
     if !(first.is_finite() && last.is_finite()) || last - first >= MAX_TICKS as f64 {
         return (vec![lo, hi], vec![format_tick(lo, k), format_tick(hi, k)]);
     }
@@ -86,9 +106,11 @@ pub fn linear_ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, Vec<String>) 
 }
 
 /// Ticks for a logarithmic axis on `[lo, hi]` (both > 0): powers of ten, thinned to about
-/// `target` (one every n decades), plus 2× and 5× when the range spans less than two decades.
-/// Returns `(major, labels, minor)`; the minor ticks (2…9 × 10ᵏ) are unlabelled and only
-/// given when the range spans at most six decades.
+/// `target` (one every n decades), plus 2× and 5× when fewer than three powers of ten fall in
+/// the range. Returns `(major, labels, minor)`; the minor ticks (2…9 × 10ᵏ, unlabelled) are
+/// given when the range spans at most six decades. Powers of ten alone are labelled `10ᵏ`;
+/// mixed with 2× and 5× ticks they are written out (`0.05`, `0.1`, `0.2`) when every tick
+/// lies in `[10⁻³, 10⁵)`.
 ///
 /// # Example
 /// ```
@@ -97,6 +119,8 @@ pub fn linear_ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, Vec<String>) 
 /// assert_eq!(major, [0.01, 0.1, 1.0, 10.0]);
 /// assert_eq!(labels, ["10⁻²", "10⁻¹", "10⁰", "10¹"]);
 /// assert_eq!(minor.len(), 24);
+/// let (_, labels, _) = log_ticks(0.03, 0.6, 6);
+/// assert_eq!(labels, ["0.05", "0.1", "0.2", "0.5"]);
 /// ```
 pub fn log_ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, Vec<String>, Vec<f64>) {
     if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && hi > lo) {
@@ -107,16 +131,18 @@ pub fn log_ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, Vec<String>, Vec
     let decades = lhi - llo;
     let inside = |v: f64| v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9);
     let every = ((decades / target.max(1) as f64).ceil() as i32).max(1);
-    let mut major = Vec::new();
+    let powers: Vec<f64> = (e0..=e1)
+        .filter(|e| e.rem_euclid(every) == 0)
+        .map(pow10)
+        .filter(|&v| inside(v))
+        .collect();
+    let dense = powers.len() < 3;
+    let mut major = powers;
     let mut minor = Vec::new();
     for e in e0..=e1 {
-        let base = pow10(e);
-        if e.rem_euclid(every) == 0 && inside(base) {
-            major.push(base);
-        }
         for m in 2..10 {
-            let v = f64::from(m) * base;
-            if decades < 2.0 && (m == 2 || m == 5) && inside(v) {
+            let v = f64::from(m) * pow10(e);
+            if dense && (m == 2 || m == 5) && inside(v) {
                 major.push(v);
             } else if decades <= 6.0 && inside(v) {
                 minor.push(v);
@@ -129,14 +155,15 @@ pub fn log_ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, Vec<String>, Vec
         let (t, l) = linear_ticks(lo, hi, target.min(4));
         return (t, l, Vec::new());
     }
+    let plain = dense && major.iter().all(|v| (1e-3..1e5).contains(v));
     let labels = major
         .iter()
         .map(|&v| {
-            let e = v.log10().round() as i32;
-            if (v / pow10(e) - 1.0).abs() < 1e-9 {
-                format!("10{}", superscript(e))
-            } else {
+            let e = (v.log10() + 1e-9).floor() as i32;
+            if plain || (v / pow10(e) - 1.0).abs() > 1e-9 {
                 format_tick(v, e)
+            } else {
+                format!("10{}", superscript(e))
             }
         })
         .collect();
