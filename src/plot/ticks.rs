@@ -107,7 +107,7 @@ pub fn linear_ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, Vec<String>) 
 
 /// Ticks for a logarithmic axis on `[lo, hi]` (both > 0): powers of ten, thinned to about
 /// `target` (one every n decades), plus 2× and 5× when fewer than three powers of ten fall in
-/// the range. Returns `(major, labels, minor)`; the minor ticks (2…9 × 10ᵏ, unlabelled) are
+/// a range of less than three decades. Returns `(major, labels, minor)`; the minor ticks (2…9 × 10ᵏ, unlabelled) are
 /// given when the range spans at most six decades. Powers of ten alone are labelled `10ᵏ`;
 /// mixed with 2× and 5× ticks they are written out (`0.05`, `0.1`, `0.2`) when every tick
 /// lies in `[10⁻³, 10⁵)`.
@@ -136,7 +136,7 @@ pub fn log_ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, Vec<String>, Vec
         .map(pow10)
         .filter(|&v| inside(v))
         .collect();
-    let dense = powers.len() < 3;
+    let dense = powers.len() < 3 && decades < 3.0;
     let mut major = powers;
     let mut minor = Vec::new();
     for e in e0..=e1 {

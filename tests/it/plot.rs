@@ -8,6 +8,7 @@ use neurodyn::plot::{
     Color, Colormap, Figure, FixedPointKind, LegendPos, Marker, PlotError, Scale, Style,
     contour_lines,
 };
+use proptest::prelude::*;
 
 /// Checks that every tag is closed in order and attribute quotes are balanced; returns the
 /// number of elements.
@@ -294,4 +295,41 @@ fn save_picks_the_format_and_writes_atomically() {
     let top: neurodyn::Error = missing.into();
     assert!(top.to_string().contains("d.svg"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Any f64 at all, with the special values well represented.
+fn any_value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        3 => -10.0..10.0f64,
+        1 => Just(f64::NAN),
+        1 => Just(f64::INFINITY),
+        1 => Just(f64::NEG_INFINITY),
+        1 => Just(0.0),
+        1 => prop_oneof![Just(f64::MAX), Just(-f64::MAX), Just(f64::MIN_POSITIVE), Just(1e-310)],
+        2 => any::<f64>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Whatever the data and limits, every series kind gives well-formed SVG with finite
+    /// coordinates, and the ticks stay few and finite.
+    #[test]
+    fn random_data_give_valid_figures(
+        data in proptest::collection::vec(any_value(), 0..40),
+        lim in (any_value(), any_value()),
+        log_y in any::<bool>(),
+        bins in 0usize..300,
+    ) {
+        let mut fig = hostile_figure(&data);
+        fig.panel(0, 0).xlim(lim.0, lim.1).ylim(lim.1, lim.0).log_y(log_y);
+        fig.panel(1, 2).hist(&data, bins, Style::new()).log_y(log_y);
+        assert_valid(&fig.to_svg());
+        let (t, l) = linear_ticks(lim.0.min(lim.1), lim.0.max(lim.1), bins % 12);
+        prop_assert!(t.len() <= 50 && t.len() == l.len());
+        prop_assert!(t.iter().all(|v| v.is_finite()));
+        let (t, l, m) = log_ticks(lim.0.abs().min(lim.1.abs()), lim.0.abs().max(lim.1.abs()), bins % 12);
+        prop_assert!(t.len() <= 60 && t.len() == l.len() && m.len() <= 600);
+    }
 }
