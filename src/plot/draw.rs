@@ -7,7 +7,7 @@ use super::glyph::{fixed_point, marker};
 use super::item::{Heatmap, Item};
 use super::layout::{Frame, TICK_FONT, heat_range};
 use super::style::Style;
-use super::svg::{Anchor, Paint, Svg, clip_polyline};
+use super::svg::{Anchor, Paint, Svg, clip_polyline, thin};
 
 /// The plot area widened by a few pixels, `[x0, x1, y0, y1]`: geometry is cut to it so that
 /// coordinates stay small; the SVG clip path trims the rest exactly.
@@ -54,7 +54,8 @@ fn item_into(svg: &mut Svg, ax: &Axes, f: &Frame, w: [f64; 4], item: &Item) {
     match item {
         Item::Line { pts, color, style } => {
             let px: Vec<_> = pts.iter().map(|p| to_px(f, p)).collect();
-            svg.path(&clip_polyline(&px, w), false, &stroke(*color, style));
+            let runs: Vec<_> = clip_polyline(&px, w).into_iter().map(thin).collect();
+            svg.path(&runs, false, &stroke(*color, style));
             if let Some(m) = style.marker {
                 let (_, size, alpha) = style.sanitized();
                 for p in px.into_iter().flatten().filter(|&p| inside(w, p)) {
@@ -81,6 +82,7 @@ fn item_into(svg: &mut Svg, ax: &Axes, f: &Frame, w: [f64; 4], item: &Item) {
             let runs: Vec<_> = lines
                 .iter()
                 .flat_map(|l| clip_polyline(&l.iter().map(|p| to_px(f, p)).collect::<Vec<_>>(), w))
+                .map(thin)
                 .collect();
             svg.path(&runs, false, &stroke(*color, style));
         }

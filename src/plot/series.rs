@@ -27,6 +27,16 @@ impl Axes {
 
     /// A marker at every `(xs[k], ys[k])` (a disc unless `style.marker` says otherwise). To
     /// colour points by group, call once per group with a label.
+    ///
+    /// # Example
+    /// ```
+    /// use neurodyn::plot::{Figure, Marker, Style};
+    /// let mut fig = Figure::new(300, 300);
+    /// fig.ax()
+    ///     .scatter(&[0.1, 0.4], &[1.0, 0.8], Style::new().label("group A"))
+    ///     .scatter(&[0.9, 0.7], &[-0.3, 0.1], Style::new().marker(Marker::Triangle).label("group B"));
+    /// assert_eq!(fig.to_svg().matches("<circle").count(), 3); // 2 points + 1 legend swatch
+    /// ```
     pub fn scatter(&mut self, xs: &[f64], ys: &[f64], style: Style) -> &mut Self {
         let color = self.resolve(style.color);
         self.items.push(Item::Scatter {
@@ -43,6 +53,16 @@ impl Axes {
     /// points, the others scale with √(|v| / max|v|) but are never shorter than 30 % of it, so
     /// that directions stay readable where the flow is slow. Colour defaults to grey (the field
     /// is context, not data); the palette is not advanced.
+    ///
+    /// # Example: ẋ = −y, ẏ = x on a 3 × 3 grid
+    /// ```
+    /// use neurodyn::plot::{Figure, Style};
+    /// let (x, y) = ([-1.0, 0.0, 1.0].repeat(3), [[-1.0; 3], [0.0; 3], [1.0; 3]].concat());
+    /// let (u, v): (Vec<f64>, Vec<f64>) = x.iter().zip(&y).map(|(a, b)| (-b, *a)).unzip();
+    /// let mut fig = Figure::new(300, 300);
+    /// fig.ax().quiver(&x, &y, &u, &v, Style::new()).aspect_equal(true);
+    /// assert!(fig.to_svg().contains("stroke=\"#888888\""));
+    /// ```
     pub fn quiver(
         &mut self,
         x: &[f64],
@@ -66,6 +86,16 @@ impl Axes {
     /// ([`contour_lines`]). `values[j * xs.len() + i]` is the value at `(xs[i], ys[j])`; a grid
     /// with too few values draws nothing. For nullclines, pass a vector-field component and
     /// level 0.
+    ///
+    /// # Example: the nullcline ẏ = 0 of ẏ = x − y³
+    /// ```
+    /// use neurodyn::plot::{Figure, Style};
+    /// let g: Vec<f64> = (0..21).map(|k| -2.0 + 0.2 * k as f64).collect();
+    /// let ydot: Vec<f64> = g.iter().flat_map(|&y| g.iter().map(move |&x| x - y * y * y)).collect();
+    /// let mut fig = Figure::new(300, 300);
+    /// fig.ax().contour(&g, &g, &ydot, 0.0, Style::new().label("ẏ = 0"));
+    /// assert!(fig.to_svg().contains("ẏ = 0"));
+    /// ```
     pub fn contour(
         &mut self,
         xs: &[f64],
@@ -233,6 +263,16 @@ impl Axes {
     /// Layers stacked on top of each other over `xs` (e.g. state probabilities summing to
     /// one), in palette order, labelled by `labels` (missing labels: no legend entry).
     /// Non-finite values count as 0 in the stack.
+    ///
+    /// # Example: probabilities of two states over time
+    /// ```
+    /// use neurodyn::plot::Figure;
+    /// let t = [0.0, 1.0, 2.0, 3.0];
+    /// let (p0, p1) = ([0.9, 0.6, 0.2, 0.1], [0.1, 0.4, 0.8, 0.9]);
+    /// let mut fig = Figure::new(400, 200);
+    /// fig.ax().stackplot(&t, &[&p0, &p1], &["state 0", "state 1"]).ylim(0.0, 1.0);
+    /// assert!(fig.to_svg().contains("state 1"));
+    /// ```
     pub fn stackplot(&mut self, xs: &[f64], layers: &[&[f64]], labels: &[&str]) -> &mut Self {
         let mut base = vec![0.0; xs.len()];
         for (k, layer) in layers.iter().enumerate() {
@@ -254,6 +294,18 @@ impl Axes {
     /// Shades the time axis by discrete state: each run of equal `states[k]` becomes a band
     /// from `ts[start]` to the next run's start (the last to `ts[last]`), in palette colour
     /// `state` at low opacity, with one legend entry "state k" per state.
+    ///
+    /// # Example
+    /// ```
+    /// use neurodyn::plot::{Figure, Style};
+    /// let t: Vec<f64> = (0..6).map(f64::from).collect();
+    /// let mut fig = Figure::new(400, 200);
+    /// fig.ax()
+    ///     .state_bands(&t, &[0, 0, 1, 1, 1, 0])
+    ///     .line(&t, &[0.1, 0.2, 1.1, 0.9, 1.0, 0.2], Style::new());
+    /// let svg = fig.to_svg();
+    /// assert!(svg.contains(">state 0<") && svg.contains(">state 1<"));
+    /// ```
     pub fn state_bands(&mut self, ts: &[f64], states: &[usize]) -> &mut Self {
         let n = ts.len().min(states.len());
         let mut seen = Vec::new();
@@ -281,6 +333,17 @@ impl Axes {
 
     /// Fixed points of one stability type at `(xs[k], ys[k])`, marked as in phase portraits:
     /// stable filled, unstable open, saddle half-filled. The legend names the type once.
+    ///
+    /// # Example
+    /// ```
+    /// use neurodyn::plot::{Figure, FixedPointKind};
+    /// let mut fig = Figure::new(300, 300);
+    /// fig.ax()
+    ///     .fixed_points(&[-1.0, 1.0], &[0.0, 0.0], FixedPointKind::Stable)
+    ///     .fixed_points(&[0.0], &[0.0], FixedPointKind::Saddle);
+    /// let svg = fig.to_svg();
+    /// assert!(svg.contains(">stable<") && svg.contains(">saddle<"));
+    /// ```
     pub fn fixed_points(&mut self, xs: &[f64], ys: &[f64], kind: FixedPointKind) -> &mut Self {
         let label = !self
             .items

@@ -52,7 +52,7 @@ impl Svg {
         let _ = write!(
             out,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
-             viewBox=\"0 0 {width} {height}\" font-family=\"{FAMILY}, Helvetica, Arial, \
+             viewBox=\"0 0 {width} {height}\" font-family=\"'{FAMILY}', Helvetica, Arial, \
              sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
         );
         Svg { out }
@@ -258,6 +258,41 @@ pub(crate) fn clip_polyline(points: &[Option<(f64, f64)>], rect: [f64; 4]) -> Ve
     runs
 }
 
+/// Drops vertices that cannot show: consecutive points within the same half-pixel column are
+/// reduced to the first, lowest, highest and last of them (in their original order), so a
+/// curve of 10⁵ samples across 800 px keeps at most about 6400 vertices and every extreme.
+pub(crate) fn thin(run: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    if run.len() < 64 {
+        return run;
+    }
+    let col = |p: (f64, f64)| (p.0 * 2.0).floor();
+    let mut out = Vec::with_capacity(run.len().min(4096));
+    let mut i = 0;
+    while i < run.len() {
+        let c = col(run[i]);
+        let j = i + run[i..].iter().take_while(|&&p| col(p) == c).count().max(1);
+        let group = &run[i..j];
+        if group.len() <= 4 {
+            out.extend_from_slice(group);
+        } else {
+            let by_y = |a: &(usize, &(f64, f64)), b: &(usize, &(f64, f64))| a.1.1.total_cmp(&b.1.1);
+            let lo = group.iter().enumerate().min_by(by_y).map_or(0, |(k, _)| k);
+            let hi = group.iter().enumerate().max_by(by_y).map_or(0, |(k, _)| k);
+            let mut keep = [0, lo, hi, group.len() - 1];
+            keep.sort_unstable();
+            let mut last = usize::MAX;
+            for k in keep {
+                if k != last {
+                    out.push(group[k]);
+                    last = k;
+                }
+            }
+        }
+        i = j;
+    }
+    out
+}
+
 /// A clipped segment's ends, and whether each was cut.
 type Clipped = ((f64, f64), (f64, f64), bool, bool);
 
@@ -310,6 +345,22 @@ mod tests {
         let mut s = String::new();
         escape_into(&mut s, "a<b & \"c\"\u{1}");
         assert_eq!(s, "a&lt;b &amp; &quot;c&quot; ");
+    }
+
+    #[test]
+    fn thinning_keeps_extremes_and_order() {
+        let run: Vec<(f64, f64)> = (0..10_000)
+            .map(|k| (k as f64 * 0.01, (k as f64 * 0.05).sin() * 50.0))
+            .collect();
+        let thin = thin(run.clone());
+        assert!(thin.len() <= 4 * 200 + 4, "{} vertices", thin.len());
+        assert_eq!(thin.first(), run.first());
+        assert_eq!(thin.last(), run.last());
+        let max = |v: &[(f64, f64)]| v.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+        assert_eq!(max(&thin), max(&run));
+        assert!(thin.windows(2).all(|w| w[0].0 <= w[1].0));
+        let short = vec![(0.0, 0.0), (0.1, 1.0)];
+        assert_eq!(super::thin(short.clone()), short);
     }
 
     #[test]
