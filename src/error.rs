@@ -50,6 +50,9 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A figure could not be rendered or written (feature `plot`).
+    #[cfg(feature = "plot")]
+    Plot(crate::plot::PlotError),
 }
 
 impl fmt::Display for Error {
@@ -58,6 +61,8 @@ impl fmt::Display for Error {
             Error::Config(e) => e.fmt(f),
             Error::Data(e) => e.fmt(f),
             Error::Io { path, source } => write!(f, "{path}: {source}"),
+            #[cfg(feature = "plot")]
+            Error::Plot(e) => e.fmt(f),
         }
     }
 }
@@ -68,6 +73,8 @@ impl std::error::Error for Error {
             Error::Config(e) => Some(e),
             Error::Data(e) => Some(e),
             Error::Io { source, .. } => Some(source),
+            #[cfg(feature = "plot")]
+            Error::Plot(e) => Some(e),
         }
     }
 }
@@ -81,6 +88,13 @@ impl From<ConfigError> for Error {
 impl From<DataError> for Error {
     fn from(e: DataError) -> Self {
         Error::Data(e)
+    }
+}
+
+#[cfg(feature = "plot")]
+impl From<crate::plot::PlotError> for Error {
+    fn from(e: crate::plot::PlotError) -> Self {
+        Error::Plot(e)
     }
 }
 

@@ -10,6 +10,7 @@
 //! | [`tape`] | reverse-mode autodiff on an arena Wengert list; [`tape::check::gradcheck`] |
 //! | [`solve`] | explicit Runge–Kutta solvers (fixed and adaptive) that gradients flow through |
 //! | [`io`] | data formats: `.npy`/`.npz`, numeric CSV, UEA `.ts`; atomic writes (stands alone) |
+//! | `plot` | figures (lines, flow fields, nullclines, heatmaps, histograms) as SVG and PNG; feature `plot` |
 //!
 //! Layers only use what lies above them in this table; [`io`] uses none of them. See
 //! `docs/architecture.md`.
@@ -49,6 +50,8 @@ mod float;
 pub mod fuzz_targets;
 pub mod io;
 pub mod models;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod rng;
 pub mod solve;
 pub mod tape;

@@ -25,24 +25,38 @@ enum RawLabels {
 }
 
 fn from_ts(path: &Path) -> Result<Raw, CliError> {
-    let ds = io::read_ts(path, &TsOptions::default()).map_err(|e| CliError::input(e.to_string()))?;
+    let ds =
+        io::read_ts(path, &TsOptions::default()).map_err(|e| CliError::input(e.to_string()))?;
     if ds.is_empty() {
         return Err(CliError::input(format!("{}: no cases", path.display())));
     }
     if ds.class_names.is_empty() {
-        return Err(CliError::input(format!("{}: the archive has no class labels (@classLabel false)", path.display())));
+        return Err(CliError::input(format!(
+            "{}: the archive has no class labels (@classLabel false)",
+            path.display()
+        )));
     }
     let d = ds.dims;
     let lens: Vec<usize> = ds.series.iter().map(|s| s.len() / d.max(1)).collect();
     let steps = lens.iter().copied().max().unwrap_or(0);
     if steps == 0 {
-        return Err(CliError::input(format!("{}: every series is empty", path.display())));
+        return Err(CliError::input(format!(
+            "{}: every series is empty",
+            path.display()
+        )));
     }
     let mut x = vec![0.0; ds.series.len() * steps * d];
     for (i, s) in ds.series.iter().enumerate() {
         x[i * steps * d..i * steps * d + s.len()].copy_from_slice(s);
     }
-    Ok(Raw { n: ds.series.len(), steps, inputs: d, x, lengths: lens, labels: RawLabels::Classes(ds.labels, ds.class_names) })
+    Ok(Raw {
+        n: ds.series.len(),
+        steps,
+        inputs: d,
+        x,
+        lengths: lens,
+        labels: RawLabels::Classes(ds.labels, ds.class_names),
+    })
 }
 
 fn from_npz(path: &Path) -> Result<Raw, CliError> {
@@ -52,25 +66,40 @@ fn from_npz(path: &Path) -> Result<Raw, CliError> {
     let (n, steps, inputs) = match x.shape.as_slice() {
         [n, s, i] if *n > 0 && *s > 0 => (*n, *s, *i),
         [n, s] if *n > 0 && *s > 0 => (*n, *s, 1),
-        other => return Err(err(format!("array x must be trials × steps × inputs, got shape {other:?}"))),
+        other => {
+            return Err(err(format!(
+                "array x must be trials × steps × inputs, got shape {other:?}"
+            )));
+        }
     };
     let xv = x.to_f64_vec();
     let y = npz.get("y").map_err(|e| CliError::input(e.to_string()))?;
     let labels = match y.shape.as_slice() {
         [m] if *m == n => {
-            let v = y.to_i64_vec().map_err(|_| err("array y must hold integer class indices".into()))?;
+            let v = y
+                .to_i64_vec()
+                .map_err(|_| err("array y must hold integer class indices".into()))?;
             if let Some(bad) = v.iter().find(|&&c| c < 0) {
                 return Err(err(format!("class index {bad} in y is negative")));
             }
             let k = v.iter().copied().max().unwrap_or(0) as usize + 1;
-            RawLabels::Classes(v.iter().map(|&c| c as usize).collect(), (0..k).map(|c| c.to_string()).collect())
+            RawLabels::Classes(
+                v.iter().map(|&c| c as usize).collect(),
+                (0..k).map(|c| c.to_string()).collect(),
+            )
         }
         [m, s, o] if *m == n && *s == steps => RawLabels::Sequence(y.to_f64_vec(), *o),
-        other => return Err(err(format!("array y must be {n} class indices or {n} × {steps} × outputs, got {other:?}"))),
+        other => {
+            return Err(err(format!(
+                "array y must be {n} class indices or {n} × {steps} × outputs, got {other:?}"
+            )));
+        }
     };
     let lengths = match npz.get("lengths") {
         Ok(l) => {
-            let v = l.to_i64_vec().map_err(|_| err("lengths must be integers".into()))?;
+            let v = l
+                .to_i64_vec()
+                .map_err(|_| err("lengths must be integers".into()))?;
             if v.len() != n || v.iter().any(|&x| x < 1 || x as usize > steps) {
                 return Err(err(format!("lengths must be {n} values in 1..={steps}")));
             }
@@ -78,11 +107,23 @@ fn from_npz(path: &Path) -> Result<Raw, CliError> {
         }
         Err(_) => vec![steps; n],
     };
-    Ok(Raw { n, steps, inputs, x: xv, lengths, labels })
+    Ok(Raw {
+        n,
+        steps,
+        inputs,
+        x: xv,
+        lengths,
+        labels,
+    })
 }
 
 fn load(path: &Path) -> Result<Raw, CliError> {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("ts") => from_ts(path),
         Some("npz") => from_npz(path),
         _ => Err(CliError::input(format!(
@@ -108,17 +149,28 @@ fn channel_stats(r: &Raw) -> (Vec<f64>, Vec<f64>) {
     }
     let n = c.max(1) as f64;
     let mean: Vec<f64> = s.iter().map(|v| v / n).collect();
-    let std: Vec<f64> = q.iter().zip(&mean).map(|(q, m)| (q / n - m * m).max(0.0).sqrt().max(1e-8)).collect();
+    let std: Vec<f64> = q
+        .iter()
+        .zip(&mean)
+        .map(|(q, m)| (q / n - m * m).max(0.0).sqrt().max(1e-8))
+        .collect();
     (mean, std)
 }
 
-fn to_seqdata(r: &Raw, mean: &[f64], std: &[f64], steps: usize, names: Option<&[String]>) -> Result<SeqData<f32>, CliError> {
+fn to_seqdata(
+    r: &Raw,
+    mean: &[f64],
+    std: &[f64],
+    steps: usize,
+    names: Option<&[String]>,
+) -> Result<SeqData<f32>, CliError> {
     let d = r.inputs;
     let mut x = vec![0.0f32; r.n * steps * d];
     for t in 0..r.n {
         for k in 0..r.lengths[t].min(steps) {
             for j in 0..d {
-                x[(t * steps + k) * d + j] = ((r.x[(t * r.steps + k) * d + j] - mean[j]) / std[j]) as f32;
+                x[(t * steps + k) * d + j] =
+                    ((r.x[(t * r.steps + k) * d + j] - mean[j]) / std[j]) as f32;
             }
         }
     }
@@ -130,11 +182,17 @@ fn to_seqdata(r: &Raw, mean: &[f64], std: &[f64], steps: usize, names: Option<&[
             for (t, &c) in l.iter().enumerate() {
                 let name = &own[c];
                 let k = classes.iter().position(|n| n == name).ok_or_else(|| {
-                    CliError::input(format!("test case {t} has class {name:?}, which the training data does not have"))
+                    CliError::input(format!(
+                        "test case {t} has class {name:?}, which the training data does not have"
+                    ))
                 })?;
                 mapped.push(k);
             }
-            Labels::Classes { labels: mapped, n_classes: classes.len(), names: classes }
+            Labels::Classes {
+                labels: mapped,
+                n_classes: classes.len(),
+                names: classes,
+            }
         }
         RawLabels::Sequence(y, o) => {
             let mut v = vec![0.0f32; r.n * steps * o];
@@ -155,9 +213,14 @@ fn to_seqdata(r: &Raw, mean: &[f64], std: &[f64], steps: usize, names: Option<&[
         dt: 0.01,
         x,
         labels,
-        lengths: if variable { Some(r.lengths.iter().map(|&l| l.min(steps)).collect()) } else { None },
+        lengths: if variable {
+            Some(r.lengths.iter().map(|&l| l.min(steps)).collect())
+        } else {
+            None
+        },
     };
-    data.validate().map_err(|e| CliError::input(e.to_string()))?;
+    data.validate()
+        .map_err(|e| CliError::input(e.to_string()))?;
     Ok(data)
 }
 
@@ -180,7 +243,10 @@ pub fn load_pair(train: &Path, test: &Path) -> Result<RunData, CliError> {
     }
     if let Some(bad) = tr.x.iter().chain(&te.x).position(|v| !v.is_finite()) {
         let which = if bad < tr.x.len() { train } else { test };
-        return Err(CliError::input(format!("{}: non-finite input value", which.display())));
+        return Err(CliError::input(format!(
+            "{}: non-finite input value",
+            which.display()
+        )));
     }
     let (mean, std) = channel_stats(&tr);
     let steps = tr.steps.max(te.steps);
@@ -194,5 +260,10 @@ pub fn load_pair(train: &Path, test: &Path) -> Result<RunData, CliError> {
         .file_stem()
         .map(|s| s.to_string_lossy().trim_end_matches("_TRAIN").to_string())
         .unwrap_or_else(|| "data".into());
-    Ok(RunData { train: train_data, val: test_data, name, is_test: true })
+    Ok(RunData {
+        train: train_data,
+        val: test_data,
+        name,
+        is_test: true,
+    })
 }

@@ -7,6 +7,9 @@ mod fuzz_replay;
 mod gnode;
 mod io_formats;
 mod kernels;
+mod plot;
+#[cfg(feature = "plot")]
+mod plot_gallery;
 mod problems;
 mod solver_grads;
 mod solvers;
