@@ -258,3 +258,70 @@ pub fn angle_coverage(points: &[(f64, f64)], center: (f64, f64), bins: usize) ->
     }
     hit.iter().filter(|&&b| b).count() as f64 / bins.max(1) as f64
 }
+
+/// Points of the slow manifold, sampled by following the flow: each start relaxes for `steps`
+/// Euler steps of `dt`; the points whose speed is then below `speed_tol` are kept (deduplicated
+/// at distance `dedup`). On a continuous attractor they spread along the manifold, where
+/// fixed-point search would only find the isolated zeros that an approximate attractor has.
+pub fn relaxed_slow_points<F: Field>(
+    field: &F,
+    starts: &[f64],
+    dt: f64,
+    steps: usize,
+    speed_tol: f64,
+    dedup: f64,
+) -> Vec<(Vec<f64>, f64)> {
+    let n = field.dim();
+    let traj = super::field::relax(field, starts, dt, steps, steps.max(1));
+    let last = traj.last().cloned().unwrap_or_default();
+    let (_, fs) = jacobians(field, &last);
+    let mut out: Vec<(Vec<f64>, f64)> = Vec::new();
+    for i in 0..last.len() / n.max(1) {
+        let h = &last[i * n..(i + 1) * n];
+        let speed = norm(&fs[i * n..(i + 1) * n]);
+        if speed.is_nan() || speed > speed_tol || !h.iter().all(|v| v.is_finite()) {
+            continue;
+        }
+        if out.iter().all(|(k, _)| dist(k, h) > dedup) {
+            out.push((h.to_vec(), speed));
+        }
+    }
+    out
+}
+
+impl AttractorSummary {
+    /// Adds slow points found by other means (e.g. [`relaxed_slow_points`]), classified by their
+    /// Jacobians, skipping points within `dedup` of a known one; updates `continuous`.
+    pub fn add_slow_points<F: Field>(
+        &mut self,
+        field: &F,
+        pts: &[(Vec<f64>, f64)],
+        dedup: f64,
+        zero_tol: f64,
+    ) {
+        let n = field.dim();
+        let flat: Vec<f64> = pts.iter().flat_map(|(h, _)| h.iter().copied()).collect();
+        if flat.is_empty() {
+            return;
+        }
+        let (jac, fs) = jacobians(field, &flat);
+        for (i, (h, _)) in pts.iter().enumerate() {
+            if self.points.iter().any(|p| dist(&p.h, h) <= dedup) {
+                continue;
+            }
+            let (eig, stability, marginal) =
+                classify(&jac[i * n * n..(i + 1) * n * n], n, zero_tol);
+            let speed = norm(&fs[i * n..(i + 1) * n]);
+            self.points.push(FixedPoint {
+                h: h.clone(),
+                speed,
+                eigenvalues: eig,
+                stability,
+                marginal,
+                fixed: false,
+            });
+        }
+        let with_marginal = self.points.iter().filter(|p| p.marginal > 0).count();
+        self.continuous = self.points.len() >= 10 && 2 * with_marginal >= self.points.len();
+    }
+}

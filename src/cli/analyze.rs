@@ -6,9 +6,9 @@ use super::rundir::RunDir;
 use super::train::RunData;
 use crate::analysis::{
     AttractorSummary, GnodeField, SlowPointOptions, Stability, angle_coverage, find_slow_points,
-    flow_grid, gnode_f64, relax,
+    flow_grid, gnode_f64, relax, relaxed_slow_points,
 };
-use crate::models::gnode::{Gnode, GnodeConfig, InitScheme, InitialState, NamedParam};
+use crate::models::gnode::{Gnode, GnodeConfig, InitScheme, InitialState};
 use crate::models::{GnodeSeq, SequenceModel, TimeMode};
 use crate::train::BatchBuf;
 use rand::RngExt;
@@ -29,7 +29,11 @@ pub struct AnalyzeArgs {
 }
 
 /// Writes `model.json` (enough to rebuild the model for `analyze`).
-pub fn write_model_json(run: &RunDir, m: &GnodeSeq<f32>) -> Result<(), crate::Error> {
+pub fn write_model_json(
+    run: &RunDir,
+    m: &GnodeSeq<f32>,
+    recipe: serde_json::Value,
+) -> Result<(), crate::Error> {
     let c = m.model.config();
     let time = match &m.time {
         TimeMode::Discrete { alpha } => serde_json::json!({"mode": "discrete", "alpha": alpha}),
@@ -42,6 +46,7 @@ pub fn write_model_json(run: &RunDir, m: &GnodeSeq<f32>) -> Result<(), crate::Er
         "activation": c.activation.name(), "gate": c.gate, "tau": c.tau,
         "initial_state": format!("{:?}", c.initial_state), "time": time,
         "fixed_h0": m.model.fixed_h0(),
+        "data": recipe,
     });
     run.write_atomic(
         "model.json",
@@ -56,28 +61,42 @@ pub fn after_training(
     run: &mut RunDir,
     m: &GnodeSeq<f32>,
     data: &RunData,
+    recipe: serde_json::Value,
     quiet: bool,
 ) -> Result<(), crate::Error> {
-    write_model_json(run, m)?;
-    // Starting points: states along validation trajectories.
+    write_model_json(run, m, recipe)?;
+    let states = trajectory_states(m, &data.val);
+    let summary = analyze_model(run, &m.model, &states, 256, 0)?;
+    let metric = if matches!(data.train.labels, crate::train::Labels::Classes { .. }) {
+        "accuracy"
+    } else {
+        "R²"
+    };
+    super::figures::save_both(
+        &super::figures::training(run.dir(), metric)?,
+        run.dir(),
+        "training",
+    )?;
+    if !quiet {
+        println!("{}", summary.lines().next().unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// States along (up to 20) trajectories of `d`, as rows of f64.
+fn trajectory_states(m: &GnodeSeq<f32>, d: &crate::train::SeqData<f32>) -> Vec<f64> {
     let mut buf = BatchBuf::default();
-    let k = data.val.n.min(20);
-    let idx: Vec<usize> = (0..k).collect();
-    buf.gather(&data.val, &idx);
+    let idx: Vec<usize> = (0..d.n.min(20)).collect();
+    buf.gather(d, &idx);
     let mut tape = crate::tape::Tape::new();
-    let states: Vec<f64> = match m.states(&mut tape, &buf.batch(&data.val)) {
+    match m.states(&mut tape, &buf.batch(d)) {
         Ok(out) => out
             .states
             .iter()
             .flat_map(|&s| tape.value(s).iter().map(|&v| v as f64).collect::<Vec<_>>())
             .collect(),
         Err(_) => Vec::new(),
-    };
-    let summary = analyze_model(run, &m.model, &states, 256, 0)?;
-    if !quiet {
-        println!("{}", summary.lines().next().unwrap_or_default());
     }
-    Ok(())
 }
 
 /// Finds slow points from `states` (rows of trajectory states, `hidden` wide) plus noise and
@@ -125,7 +144,34 @@ pub fn analyze_model(
         dedup: 1e-3 * scale,
         ..Default::default()
     };
-    let s = find_slow_points(&field, &pts, &opts);
+    let mut s = find_slow_points(&field, &pts, &opts);
+    // The slow manifold: follow the flow from the starts plus larger perturbations; keep the
+    // points that barely move (speed below 1 % of the typical off-manifold speed).
+    let mut wide = pts.clone();
+    for v in wide.iter_mut() {
+        *v += 0.5 * scale * (2.0 * rng.random::<f64>() - 1.0);
+    }
+    let (_, fw) = crate::analysis::jacobians(&field, &wide);
+    let mut speeds: Vec<f64> = fw
+        .chunks(n)
+        .map(|f| f.iter().map(|v| v * v).sum::<f64>().sqrt())
+        .collect();
+    speeds.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let typical_off = speeds
+        .get(speeds.len() / 2)
+        .copied()
+        .unwrap_or(1.0)
+        .max(1e-9);
+    let rate = typical_off / scale;
+    let manifold = relaxed_slow_points(
+        &field,
+        &pts,
+        0.05 / rate,
+        600,
+        0.01 * typical_off,
+        0.02 * scale,
+    );
+    s.add_slow_points(&field, &manifold, 0.02 * scale, opts.zero_tol);
     write_points(run, &m64, &s)?;
     let mut summary = String::new();
     let count = |st: Stability| s.points.iter().filter(|p| p.stability == st).count();
@@ -171,10 +217,46 @@ pub fn analyze_model(
             .unwrap_or_default()
             .as_bytes(),
     )?;
+    let coverage_note = if coverage.is_finite() {
+        format!(", angles covered {:.0} %", 100.0 * coverage)
+    } else {
+        String::new()
+    };
+    let title = format!(
+        "{} N={} F={:?}: {} slow points ({} fixed){}{}",
+        m64.config().kind_name(),
+        n,
+        m64.config().flow,
+        s.points.len(),
+        s.fixed,
+        if s.continuous {
+            ", continuous attractor"
+        } else {
+            ""
+        },
+        coverage_note
+    );
     if n == 2 {
-        write_flow_field(run, &field, &s, scale)?;
+        write_flow_field(run, &field, &s, scale, &ys, title)?;
+    } else {
+        let traj_states = if states.is_empty() {
+            relaxed_states(&field, &pts, n)
+        } else {
+            states.to_vec()
+        };
+        let fig = super::figures::projection(&traj_states, n, &s, title);
+        super::figures::save_both(&fig, run.dir(), "attractor")?;
     }
     Ok(summary)
+}
+
+/// States along short relaxations from the starting points (when no data trajectories exist).
+fn relaxed_states(field: &GnodeField<'_>, starts: &[f64], n: usize) -> Vec<f64> {
+    let k = (starts.len() / n).min(64);
+    let (_, fv) = crate::analysis::jacobian(field, &starts[..n]);
+    let speed = fv.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-9);
+    let traj = relax(field, &starts[..k * n], 0.01 / speed.max(1.0), 400, 20);
+    traj.concat()
 }
 
 fn readout2(m: &Gnode<f64>, h: &[f64]) -> (f64, f64) {
@@ -217,6 +299,8 @@ fn write_flow_field(
     field: &GnodeField<'_>,
     s: &AttractorSummary,
     scale: f64,
+    readout: &[(f64, f64)],
+    title: String,
 ) -> Result<(), crate::Error> {
     let lim = s
         .points
@@ -224,7 +308,7 @@ fn write_flow_field(
         .flat_map(|p| p.h.iter().map(|v| v.abs()))
         .fold(2.0 * scale, f64::max)
         * 1.3;
-    let (xs, ys, fx, fy) = flow_grid(field, &[0.0, 0.0], (-lim, lim), (-lim, lim), 25, 25);
+    let (xs, ys, fx, fy) = flow_grid(field, &[0.0, 0.0], (-lim, lim), (-lim, lim), 81, 81);
     let mut csv = String::from("h0,h1,f0,f1\n");
     for (j, &y) in ys.iter().enumerate() {
         for (i, &x) in xs.iter().enumerate() {
@@ -258,15 +342,33 @@ fn write_flow_field(
             let _ = writeln!(csv, "{k},{},{},{}", t * 20, snap[2 * k], snap[2 * k + 1]);
         }
     }
-    run.write_atomic("trajectories.csv", csv.as_bytes())
+    run.write_atomic("trajectories.csv", csv.as_bytes())?;
+    let trajectories: Vec<Vec<(f64, f64)>> = (0..12)
+        .map(|k| {
+            traj.iter()
+                .map(|snap| (snap[2 * k], snap[2 * k + 1]))
+                .collect()
+        })
+        .collect();
+    let fig = super::figures::portrait(&super::figures::Portrait {
+        xs: &xs,
+        ys: &ys,
+        fx: &fx,
+        fy: &fy,
+        trajectories: &trajectories,
+        points: s,
+        readout,
+        title,
+    });
+    super::figures::save_both(&fig, run.dir(), "attractor")
 }
 
 /// Runs `neurodyn analyze RUN`.
 pub fn run(a: &AnalyzeArgs) -> Result<(), CliError> {
     let model_json = read_json(&a.run.join("model.json"))?;
     let cfg = config_from_json(&model_json)?;
-    let ckpt = read_json(&a.run.join("best.json"))?;
-    let params = params_from_json(&ckpt)?;
+    let (params, _) = super::rundir::load_checkpoint(&a.run.join("best.npz"))
+        .map_err(|e| CliError::input(e.to_string()))?;
     let mut model = Gnode::<f32>::from_params(cfg, &params)
         .map_err(|e| CliError::input(format!("{}: {e}", a.run.display())))?;
     if let (Some(h0), Some(dst)) = (
@@ -278,10 +380,46 @@ pub fn run(a: &AnalyzeArgs) -> Result<(), CliError> {
         }
     }
     let run = RunDir::open(&a.run).map_err(|e| CliError::failure(e.to_string()))?;
-    let summary = analyze_model(&run, &model, &[], a.starts, a.seed)
+    let alpha = model_json["time"]["alpha"].as_f64().unwrap_or(1.0);
+    let seq = GnodeSeq {
+        model,
+        time: TimeMode::Discrete { alpha },
+    };
+    let states = match regenerate(&model_json["data"]) {
+        Some(d) => trajectory_states(&seq, &d),
+        None => Vec::new(),
+    };
+    let summary = analyze_model(&run, &seq.model, &states, a.starts, a.seed)
         .map_err(|e| CliError::failure(e.to_string()))?;
+    let metric = model_json["data"]["metric"]
+        .as_str()
+        .unwrap_or("score")
+        .to_string();
+    if let Ok(fig) = super::figures::training(&a.run, &metric) {
+        super::figures::save_both(&fig, &a.run, "training")
+            .map_err(|e| CliError::failure(e.to_string()))?;
+    }
     println!("{summary}");
+    println!("figures and tables in {}", a.run.display());
     Ok(())
+}
+
+/// The validation data of a run, rebuilt from its recipe (a task and seed, or data files).
+fn regenerate(recipe: &serde_json::Value) -> Option<crate::train::SeqData<f32>> {
+    if let Some(task) = recipe["task"].as_str() {
+        let task: crate::tasks::MemoryTask = task.parse().ok()?;
+        let seed = recipe["seed"].as_u64()?;
+        let trials = recipe["trials"].as_u64()? as usize;
+        let mut rng = crate::rng::stream(seed, 1);
+        let all: crate::train::SeqData<f32> = task.generate(trials, 100, 0.01, &mut rng).ok()?;
+        let n_val = trials / 6;
+        let idx: Vec<usize> = (all.n - n_val..all.n).collect();
+        return Some(all.subset(&idx));
+    }
+    let (train, test) = (recipe["train"].as_str()?, recipe["test"].as_str()?);
+    super::datasets::load_pair(std::path::Path::new(train), std::path::Path::new(test))
+        .ok()
+        .map(|d| d.val)
 }
 
 fn read_json(p: &std::path::Path) -> Result<serde_json::Value, CliError> {
@@ -332,29 +470,4 @@ fn config_from_json(j: &serde_json::Value) -> Result<GnodeConfig, CliError> {
         initial_state,
         init: InitScheme::Glorot,
     })
-}
-
-fn params_from_json(j: &serde_json::Value) -> Result<Vec<NamedParam<f32>>, CliError> {
-    let ps = j
-        .get("params")
-        .and_then(|p| p.as_object())
-        .ok_or_else(|| CliError::input("checkpoint: missing params"))?;
-    ps.iter()
-        .map(|(name, v)| {
-            let r = v.get("rows").and_then(|x| x.as_u64()).unwrap_or(0) as usize;
-            let c = v.get("cols").and_then(|x| x.as_u64()).unwrap_or(0) as usize;
-            let vals = v
-                .get("values")
-                .and_then(|x| x.as_array())
-                .ok_or_else(|| CliError::input(format!("checkpoint: {name} has no values")))?
-                .iter()
-                .map(|x| {
-                    x.as_f64().map(|f| f as f32).ok_or_else(|| {
-                        CliError::input(format!("checkpoint: {name} has a non-number"))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((name.clone(), r, c, vals))
-        })
-        .collect()
 }

@@ -7,6 +7,7 @@ mod analyze;
 mod datasets;
 mod demo;
 mod expressivity;
+mod figures;
 mod grad;
 mod progress;
 mod rundir;

@@ -63,6 +63,11 @@ impl RunDir {
         })
     }
 
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.root
+    }
+
     /// A file inside the folder.
     pub fn file(&self, name: &str) -> PathBuf {
         self.root.join(name)
@@ -120,7 +125,8 @@ impl RunDir {
         })
     }
 
-    /// Saves parameters as `<name>.json` (name → values, plus the epoch) atomically.
+    /// Saves parameters as `<name>.npz` atomically: one array per parameter (named as in the
+    /// model, `rows × cols`), plus `__epoch__`. numpy reads it with `np.load`.
     ///
     /// # Errors
     /// I/O errors.
@@ -130,19 +136,11 @@ impl RunDir {
         store: &ParamStore<f32>,
         epoch: usize,
     ) -> Result<(), crate::Error> {
-        let mut m = serde_json::Map::new();
-        for info in store.infos() {
-            let v: Vec<f64> = store.as_slice()[info.range()]
-                .iter()
-                .map(|&x| x as f64)
-                .collect();
-            m.insert(
-                info.name.clone(),
-                serde_json::json!({"rows": info.rows, "cols": info.cols, "values": v}),
-            );
-        }
-        let j = serde_json::json!({"epoch": epoch, "params": m});
-        self.write_atomic(&format!("{name}.json"), j.to_string().as_bytes())
+        let arrays = checkpoint_arrays(store, epoch)?;
+        let refs: Vec<(&str, &crate::io::Array)> =
+            arrays.iter().map(|(n, a)| (n.as_str(), a)).collect();
+        crate::io::write_npz(self.root.join(format!("{name}.npz")), &refs)?;
+        Ok(())
     }
 
     /// Writes `result.json`.
@@ -169,28 +167,51 @@ impl RunDir {
     }
 }
 
-/// Writes a file atomically: a temporary file in the same folder, fsync, rename.
+/// Writes a file atomically (temporary file in the same folder, fsync, rename).
 ///
 /// # Errors
 /// I/O errors, with the path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), crate::Error> {
-    let io = |e| crate::Error::Io {
-        path: path.display().to_string(),
-        source: e,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    {
-        let mut f = fs::File::create(&tmp).map_err(io)?;
-        f.write_all(bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
+    Ok(crate::io::write_atomic(path, bytes)?)
+}
+
+/// The arrays of a checkpoint: each parameter `rows × cols` (f32), and `__epoch__`.
+fn checkpoint_arrays(
+    store: &ParamStore<f32>,
+    epoch: usize,
+) -> Result<Vec<(String, crate::io::Array)>, crate::Error> {
+    let mut out = Vec::with_capacity(store.infos().len() + 1);
+    for info in store.infos() {
+        let v = store.as_slice()[info.range()].to_vec();
+        let a = crate::io::Array::new(vec![info.rows, info.cols], crate::io::ArrayData::F32(v))?;
+        out.push((info.name.clone(), a));
     }
-    fs::rename(&tmp, path).map_err(io)
+    let e = crate::io::Array::new(vec![], crate::io::ArrayData::I64(vec![epoch as i64]))?;
+    out.push(("__epoch__".to_string(), e));
+    Ok(out)
+}
+
+/// Reads the parameters of a checkpoint written by [`RunDir::save_checkpoint`].
+///
+/// # Errors
+/// A missing or malformed file.
+pub fn load_checkpoint(
+    path: &Path,
+) -> Result<(Vec<crate::models::gnode::NamedParam<f32>>, usize), crate::Error> {
+    let npz = crate::io::read_npz(path)?;
+    let mut params = Vec::new();
+    let mut epoch = 0;
+    for (name, a) in &npz.arrays {
+        if name == "__epoch__" {
+            epoch = a.to_f64_vec().first().copied().unwrap_or(0.0) as usize;
+            continue;
+        }
+        let (r, c) = match a.shape.as_slice() {
+            [r, c] => (*r, *c),
+            [n] => (1, *n),
+            _ => (1, a.len()),
+        };
+        params.push((name.clone(), r, c, a.to_f32_vec()));
+    }
+    Ok((params, epoch))
 }

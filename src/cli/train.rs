@@ -396,7 +396,21 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
     run.write_result(&report, secs, &what)
         .map_err(|e| CliError::failure(e.to_string()))?;
     if let AnyModel::Gnode(m) = &model {
-        super::analyze::after_training(&mut run, m, &data, a.quiet || a.json)
+        let recipe = match (&a.task, &a.data, &a.test) {
+            (Some(t), _, _) => {
+                serde_json::json!({"task": t, "seed": a.seed, "trials": a.trials, "metric": metric})
+            }
+            (_, Some(tr), Some(te)) => {
+                serde_json::json!({"train": tr, "test": te, "metric": metric})
+            }
+            _ => serde_json::Value::Null,
+        };
+        super::analyze::after_training(&mut run, m, &data, recipe, a.quiet || a.json)
+            .map_err(|e| CliError::failure(e.to_string()))?;
+    } else {
+        let fig = super::figures::training(run.dir(), metric)
+            .map_err(|e| CliError::failure(e.to_string()))?;
+        super::figures::save_both(&fig, run.dir(), "training")
             .map_err(|e| CliError::failure(e.to_string()))?;
     }
     if a.json {

@@ -285,12 +285,16 @@ fn a_short_training_run_writes_its_run_folder() {
     for f in [
         "config.json",
         "metrics.csv",
-        "best.json",
-        "last.json",
+        "best.npz",
+        "last.npz",
         "result.json",
         "model.json",
         "analysis.json",
         "fixed_points.csv",
+        "training.png",
+        "training.svg",
+        "attractor.png",
+        "attractor.svg",
     ] {
         assert!(out.join(f).is_file(), "missing {f}");
     }
