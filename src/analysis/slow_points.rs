@@ -81,7 +81,7 @@ pub struct AttractorSummary {
     /// How many converged to exact fixed points.
     pub fixed: usize,
     /// Whether the points look like a continuous attractor: at least 10 distinct slow points, most
-    /// of them with a marginal direction.
+    /// of them slow but not exact zeros, or zeros with a marginal direction.
     pub continuous: bool,
 }
 
@@ -199,13 +199,19 @@ pub fn find_slow_points<F: Field>(
         }
     }
     let fixed = kept.iter().filter(|p| p.fixed).count();
-    let with_marginal = kept.iter().filter(|p| p.marginal > 0).count();
-    let continuous = kept.len() >= 10 && 2 * with_marginal >= kept.len();
+    let continuous = looks_continuous(&kept);
     AttractorSummary {
         points: kept,
         fixed,
         continuous,
     }
+}
+
+/// A continuous attractor leaves many distinct slow points, most of them either not exact zeros
+/// (slow drift along the manifold) or zeros with a marginal direction.
+fn looks_continuous(points: &[FixedPoint]) -> bool {
+    let manifold = points.iter().filter(|p| !p.fixed || p.marginal > 0).count();
+    points.len() >= 10 && 2 * manifold >= points.len()
 }
 
 fn norm(v: &[f64]) -> f64 {
@@ -321,7 +327,6 @@ impl AttractorSummary {
                 fixed: false,
             });
         }
-        let with_marginal = self.points.iter().filter(|p| p.marginal > 0).count();
-        self.continuous = self.points.len() >= 10 && 2 * with_marginal >= self.points.len();
+        self.continuous = looks_continuous(&self.points);
     }
 }

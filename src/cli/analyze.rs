@@ -119,7 +119,11 @@ pub fn analyze_model(
     let rows = states.len() / n.max(1);
     let scale = {
         let mean_sq: f64 = states.iter().map(|v| v * v).sum::<f64>() / states.len().max(1) as f64;
-        mean_sq.sqrt().max(1e-3)
+        if states.is_empty() {
+            1.0
+        } else {
+            mean_sq.sqrt().max(1e-3)
+        }
     };
     let mut pts = Vec::with_capacity(starts * n);
     for _ in 0..starts {
@@ -166,9 +170,9 @@ pub fn analyze_model(
     let manifold = relaxed_slow_points(
         &field,
         &pts,
-        0.05 / rate,
-        600,
-        0.01 * typical_off,
+        0.02 / rate,
+        200,
+        0.05 * typical_off,
         0.02 * scale,
     );
     s.add_slow_points(&field, &manifold, 0.02 * scale, opts.zero_tol);
