@@ -178,10 +178,15 @@ pub fn analyze_model(
     s.add_slow_points(&field, &manifold, 0.02 * scale, opts.zero_tol);
     write_points(run, &m64, &s)?;
     let mut summary = String::new();
-    let count = |st: Stability| s.points.iter().filter(|p| p.stability == st).count();
+    let count = |st: Stability| {
+        s.points
+            .iter()
+            .filter(|p| p.fixed && p.stability == st)
+            .count()
+    };
     let _ = write!(
         summary,
-        "analysis: {} slow points ({} exact fixed points: {} stable, {} saddle, {} unstable, {} marginal){}",
+        "analysis: {} slow points, {} of them exact fixed points ({} stable, {} saddle, {} unstable, {} marginal){}",
         s.points.len(),
         s.fixed,
         count(Stability::Stable),
