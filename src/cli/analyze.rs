@@ -428,7 +428,7 @@ fn regenerate(recipe: &serde_json::Value) -> Option<crate::train::SeqData<f32>> 
     let (train, test) = (recipe["train"].as_str()?, recipe["test"].as_str()?);
     super::datasets::load_pair(std::path::Path::new(train), std::path::Path::new(test))
         .ok()
-        .map(|d| d.val)
+        .map(|d| d.1)
 }
 
 fn read_json(p: &std::path::Path) -> Result<serde_json::Value, CliError> {

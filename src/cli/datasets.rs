@@ -4,7 +4,6 @@
 //! and standard deviation.
 
 use super::CliError;
-use super::train::RunData;
 use crate::io::{self, TsOptions};
 use crate::train::{Labels, SeqData};
 use std::path::Path;
@@ -229,7 +228,10 @@ fn to_seqdata(
 /// # Errors
 /// Unreadable or malformed files, mismatched dimensions or label sets (exit code 2), naming the
 /// file and the problem.
-pub fn load_pair(train: &Path, test: &Path) -> Result<RunData, CliError> {
+pub fn load_pair(
+    train: &Path,
+    test: &Path,
+) -> Result<(SeqData<f32>, SeqData<f32>, String), CliError> {
     let tr = load(train)?;
     let te = load(test)?;
     if tr.inputs != te.inputs {
@@ -260,10 +262,5 @@ pub fn load_pair(train: &Path, test: &Path) -> Result<RunData, CliError> {
         .file_stem()
         .map(|s| s.to_string_lossy().trim_end_matches("_TRAIN").to_string())
         .unwrap_or_else(|| "data".into());
-    Ok(RunData {
-        train: train_data,
-        val: test_data,
-        name,
-        is_test: true,
-    })
+    Ok((train_data, test_data, name))
 }

@@ -152,11 +152,12 @@ impl RunDir {
         r: &TrainReport,
         secs: f64,
         metric: &str,
+        test: Option<f64>,
     ) -> Result<(), crate::Error> {
         let j = serde_json::json!({
             "epochs": r.epochs, "best_epoch": r.best_epoch, "metric": metric,
             "best_score": r.best.map(|b| b.score()), "best_loss": r.best.map(|b| b.loss),
-            "seconds": secs, "stop": format!("{:?}", r.stop),
+            "seconds": secs, "stop": format!("{:?}", r.stop), "test_score": test,
         });
         self.write_atomic(
             "result.json",

@@ -114,6 +114,10 @@ pub struct TrainArgs {
     /// Trials generated for a task (the last sixth are the validation set).
     #[arg(long, default_value_t = 600)]
     pub trials: usize,
+    /// With --data: the fraction of each class of the training data held out for validation
+    /// (model selection); the test data is used once, at the end.
+    #[arg(long, default_value_t = 0.15)]
+    pub val_fraction: f64,
     /// Stop after this many evaluations without improvement.
     #[arg(long)]
     pub patience: Option<usize>,
@@ -144,16 +148,49 @@ fn parse<T: std::str::FromStr<Err = crate::ConfigError>>(s: &str) -> Result<T, C
         .map_err(|e: crate::ConfigError| CliError::input(e.to_string()))
 }
 
-/// Data for a run: train, validation (or test) set and a name.
+/// Data for a run: training, validation (model selection) and optional test set, and a name.
 pub struct RunData {
     /// Training set.
     pub train: SeqData<f32>,
-    /// Validation / test set.
+    /// Validation set (the best parameters are chosen on it).
     pub val: SeqData<f32>,
+    /// Held-out test set, evaluated once at the end with the chosen parameters.
+    pub test: Option<SeqData<f32>>,
     /// What it is called in the run folder.
     pub name: String,
-    /// Whether `val` is a held-out test set (reported as test accuracy).
-    pub is_test: bool,
+}
+
+/// Splits off a validation set (a fraction of each class for classification, the last
+/// trials otherwise), reproducibly from the seed.
+pub fn split_validation(
+    d: &SeqData<f32>,
+    fraction: f64,
+    seed: u64,
+) -> (SeqData<f32>, SeqData<f32>) {
+    use rand::seq::SliceRandom;
+    let mut rng = crate::rng::stream(seed, 3);
+    let mut val = Vec::new();
+    match &d.labels {
+        train::Labels::Classes {
+            labels, n_classes, ..
+        } => {
+            for c in 0..*n_classes {
+                let mut idx: Vec<usize> = (0..d.n).filter(|&t| labels[t] == c).collect();
+                idx.shuffle(&mut rng);
+                let k = ((idx.len() as f64 * fraction).round() as usize)
+                    .min(idx.len().saturating_sub(1));
+                val.extend_from_slice(&idx[..k]);
+            }
+        }
+        train::Labels::Sequence { .. } => {
+            let k =
+                ((d.n as f64 * fraction).round() as usize).clamp(1, d.n.saturating_sub(1).max(1));
+            val.extend(d.n - k..d.n);
+        }
+    }
+    val.sort_unstable();
+    let tr: Vec<usize> = (0..d.n).filter(|t| val.binary_search(t).is_err()).collect();
+    (d.subset(&tr), d.subset(&val))
 }
 
 fn load_data(a: &TrainArgs) -> Result<RunData, CliError> {
@@ -176,8 +213,8 @@ fn load_data(a: &TrainArgs) -> Result<RunData, CliError> {
             Ok(RunData {
                 train: all.subset(tr),
                 val: all.subset(va),
+                test: None,
                 name: task.name().to_string(),
-                is_test: false,
             })
         }
         (None, Some(path)) => {
@@ -185,7 +222,25 @@ fn load_data(a: &TrainArgs) -> Result<RunData, CliError> {
                 .test
                 .as_ref()
                 .ok_or_else(|| CliError::input("--data needs --test"))?;
-            super::datasets::load_pair(path, test)
+            let (train, test, name) = super::datasets::load_pair(path, test)?;
+            if !(0.0..0.9).contains(&a.val_fraction) {
+                return Err(CliError::input(format!(
+                    "--val-fraction must be in [0, 0.9), got {}",
+                    a.val_fraction
+                )));
+            }
+            let (train, val) = split_validation(&train, a.val_fraction, a.seed);
+            if train.n == 0 || val.n == 0 {
+                return Err(CliError::input(
+                    "the training data is too small to split off a validation set",
+                ));
+            }
+            Ok(RunData {
+                train,
+                val,
+                test: Some(test),
+                name,
+            })
         }
         (None, None) => Err(CliError::input(
             "give a task (--task ring) or data (--data TRAIN --test TEST)",
@@ -318,7 +373,9 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
     let data = load_data(a)?;
     let (inputs, outputs) = (data.train.inputs, data.train.outputs());
     let mut model = build_model(a, inputs, outputs, data.train.dt as f64)?;
-    let epochs = a.epochs.unwrap_or(if data.is_test { 200 } else { 300 });
+    let epochs = a
+        .epochs
+        .unwrap_or(if data.test.is_some() { 200 } else { 300 });
     let cfg = train_config(a, epochs)?;
     let model_name = format!("{:?}", a.model).to_lowercase();
     let default_out = PathBuf::from("runs").join(format!("{model_name}-{}-s{}", data.name, a.seed));
@@ -332,11 +389,14 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
     };
     if !a.quiet && !a.json {
         println!(
-            "training {describe} on {} ({} train / {} {} trials), {} parameters, {} epochs → {}",
+            "training {describe} on {} ({} train / {} validation{} trials), {} parameters, {} epochs → {}",
             data.name,
             data.train.n,
             data.val.n,
-            if data.is_test { "test" } else { "validation" },
+            data.test
+                .as_ref()
+                .map(|t| format!(" / {} test", t.n))
+                .unwrap_or_default(),
             match &model {
                 AnyModel::Gnode(m) => m.store().len(),
                 AnyModel::Gru(m) => m.store().len(),
@@ -388,12 +448,19 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(e.to_string()))?;
     let secs = start.elapsed().as_secs_f64();
     let best = report.best.map(|b| b.score()).unwrap_or(f64::NAN);
-    let what = if data.is_test {
-        format!("test {}", if metric == "acc" { "accuracy" } else { "R²" })
-    } else {
-        format!("validation {metric}")
+    let what = format!("validation {metric}");
+    let test_eval = match &data.test {
+        Some(t) => {
+            let e = match &model {
+                AnyModel::Gnode(m) => train::evaluate(m.as_ref(), t, 100),
+                AnyModel::Gru(m) => train::evaluate(m, t, 100),
+            }
+            .map_err(|e| CliError::failure(e.to_string()))?;
+            Some(e)
+        }
+        None => None,
     };
-    run.write_result(&report, secs, &what)
+    run.write_result(&report, secs, &what, test_eval.map(|e| e.score()))
         .map_err(|e| CliError::failure(e.to_string()))?;
     if let AnyModel::Gnode(m) = &model {
         let recipe = match (&a.task, &a.data, &a.test) {
@@ -417,7 +484,7 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         println!(
             "{}",
             serde_json::json!({"model": describe, "data": data.name, "epochs": report.epochs, "best_epoch": report.best_epoch,
-                "metric": what, "best": best, "seconds": secs, "run": out.display().to_string(),
+                "metric": what, "best": best, "test": test_eval.map(|e| e.score()), "seconds": secs, "run": out.display().to_string(),
                 "stop": format!("{:?}", report.stop)})
         );
     } else if !a.quiet {
@@ -427,6 +494,14 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
             report.epochs,
             out.display()
         );
+        if let Some(t) = test_eval {
+            let name = if metric == "acc" { "accuracy" } else { "R²" };
+            println!(
+                "test {name} {:.4} (loss {:.4}) with the best-validation parameters",
+                t.score(),
+                t.loss
+            );
+        }
     }
     if let StopReason::Diverged { epoch, what } = &report.stop {
         return Err(CliError::failure(format!(

@@ -37,8 +37,20 @@ pub fn evaluate<T: Float, M: SequenceModel<T> + ?Sized>(
     d: &SeqData<T>,
     chunk: usize,
 ) -> Result<Eval, SolveError> {
-    let mut tape = Tape::new();
-    let mut buf = BatchBuf::default();
+    evaluate_with(model, d, chunk, &mut Tape::new(), &mut BatchBuf::default())
+}
+
+/// [`evaluate`] with a tape and a batch buffer kept by the caller (no allocation once warm).
+///
+/// # Errors
+/// A solver failure of a continuous-time model.
+pub fn evaluate_with<T: Float, M: SequenceModel<T> + ?Sized>(
+    model: &M,
+    d: &SeqData<T>,
+    chunk: usize,
+    tape: &mut Tape<T>,
+    buf: &mut BatchBuf<T>,
+) -> Result<Eval, SolveError> {
     let (mut loss_sum, mut weight) = (0.0, 0usize);
     let (mut sse, mut correct) = (0.0, 0usize);
     let o = d.outputs();
@@ -52,8 +64,15 @@ pub fn evaluate<T: Float, M: SequenceModel<T> + ?Sized>(
         let b = buf.batch(d);
         tape.clear();
         let every = matches!(d.labels, Labels::Sequence { .. });
-        let y = model.forward(&mut tape, &b, every)?;
-        let l = model.loss(&mut tape, &b, buf.targets(d))?;
+        let y = model.forward(tape, &b, every)?;
+        let l = match buf.targets(d) {
+            crate::models::Targets::Sequence(t) => {
+                crate::models::sequence::masked_mse(tape, &b, y, t, model.outputs())
+            }
+            crate::models::Targets::Classes(c) => {
+                crate::models::sequence::cross_entropy(tape, y, c)
+            }
+        };
         let w = buf.weight(d);
         loss_sum += tape.scalar(l).to_f64() * w as f64;
         weight += w;

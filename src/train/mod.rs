@@ -13,7 +13,7 @@ mod optim;
 mod schedule;
 
 pub use data::{BatchBuf, Labels, SeqData};
-pub use metrics::{Eval, evaluate};
+pub use metrics::{Eval, evaluate, evaluate_with};
 pub use optim::{Optimizer, OptimizerKind, clip_global_norm};
 pub use schedule::Schedule;
 
@@ -247,6 +247,7 @@ pub fn run<T: Float, M: SequenceModel<T>>(
     let mut best: Option<Eval> = None;
     let (mut best_epoch, mut since_best) = (0, 0);
     let mut order: Vec<usize> = (0..train.n).collect();
+    let (mut eval_tape, mut eval_buf) = (Tape::new(), BatchBuf::default());
     let mut stop = StopReason::Completed;
     let mut epochs_done = 0;
     'epochs: for epoch in 1..=cfg.epochs {
@@ -280,7 +281,13 @@ pub fn run<T: Float, M: SequenceModel<T>>(
         }
         epochs_done = epoch;
         let val_eval = if epoch % cfg.eval_every.max(1) == 0 || epoch == cfg.epochs {
-            Some(evaluate(&*model, val, 100)?)
+            Some(evaluate_with(
+                &*model,
+                val,
+                100,
+                &mut eval_tape,
+                &mut eval_buf,
+            )?)
         } else {
             None
         };
