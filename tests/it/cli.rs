@@ -305,3 +305,89 @@ fn a_short_training_run_writes_its_run_folder() {
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("slow points"), "{stdout}");
 }
+
+#[test]
+fn malformed_data_files_are_named() {
+    let dir = std::env::temp_dir().join(format!("neurodyn-cli-ts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/uea/BasicMotions_TEST.ts");
+    let bad = dir.join("bad.ts");
+    let o = dir.join("run");
+    let o = o.to_str().unwrap();
+    let cases: Vec<(&str, &str)> = vec![
+        (
+            "@problemName x\n@classLabel true a b\n@data\n1,2:3,oops:a\n",
+            "line 4",
+        ),
+        (
+            "@problemName x\n@classLabel true a b\n@data\n1,2:3,4:a\n1,2,3:b\n",
+            "line 5",
+        ),
+        ("@problemName x\n@classLabel true a b\n", "@data"),
+        ("", "empty"),
+        (
+            "@problemName x\n@classLabel true a b\n@data\n1,2,3:c\n",
+            "c",
+        ),
+    ];
+    for (text, needle) in cases {
+        std::fs::write(&bad, text).unwrap();
+        let (code, _, err) = run(&[
+            "train",
+            "gnode",
+            "--data",
+            bad.to_str().unwrap(),
+            "--test",
+            good.to_str().unwrap(),
+            "--out",
+            o,
+        ]);
+        assert_eq!(code, 2, "{text:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(
+            err.contains("bad.ts") && err.contains(needle),
+            "{text:?}: {err}"
+        );
+    }
+    assert_bad_input(
+        &[
+            "train",
+            "gnode",
+            "--data",
+            "/nonexistent.ts",
+            "--test",
+            good.to_str().unwrap(),
+            "--out",
+            o,
+        ],
+        "/nonexistent.ts",
+    );
+    assert_bad_input(
+        &[
+            "train",
+            "gnode",
+            "--data",
+            good.to_str().unwrap(),
+            "--test",
+            "/tmp/x.mat",
+            "--out",
+            o,
+        ],
+        "unknown data format",
+    );
+    // dimension mismatch between train and test
+    let jv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/uea/JapaneseVowels_TEST.ts");
+    assert_bad_input(
+        &[
+            "train",
+            "gnode",
+            "--data",
+            good.to_str().unwrap(),
+            "--test",
+            jv.to_str().unwrap(),
+            "--out",
+            o,
+        ],
+        "input channels",
+    );
+}

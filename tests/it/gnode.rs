@@ -231,3 +231,43 @@ fn gradient_modes_agree_inside_the_sequence_model() {
         assert!(d < 1e-6 * out[0].1.norm(), "gradient modes differ by {d}");
     }
 }
+
+/// Same seed and thread count give bit-identical parameters; a different thread count may not
+/// (the shard split changes the summation order), but the same count always does.
+#[test]
+fn training_is_bit_identical_for_the_same_seed_and_threads() {
+    use neurodyn::tasks::MemoryTask;
+    use neurodyn::train::{TrainConfig, run};
+    let data = MemoryTask::FlipFlop3Var
+        .generate::<f32, _>(40, 30, 0.01, &mut neurodyn::rng::seeded(1))
+        .unwrap();
+    let idx: Vec<usize> = (0..30).collect();
+    let (tr, va) = (
+        data.subset(&idx),
+        data.subset(&(30..40).collect::<Vec<_>>()),
+    );
+    let train_once = |threads: usize| -> Vec<f32> {
+        let cfg = config(4, 3, 3, vec![16, 16], true, Activation::Relu);
+        let model = Gnode::<f32>::new(cfg, &mut neurodyn::rng::seeded(5)).unwrap();
+        let mut seq = GnodeSeq {
+            model,
+            time: TimeMode::Discrete { alpha: 1.0 },
+        };
+        let tc = TrainConfig {
+            epochs: 3,
+            batch_size: 8,
+            threads,
+            seed: 11,
+            ..Default::default()
+        };
+        run(&mut seq, &tr, &va, &tc, None, |_, _| {
+            neurodyn::train::Control::Continue
+        })
+        .unwrap();
+        seq.store().as_slice().to_vec()
+    };
+    for threads in [1, 2, 3] {
+        let (a, b) = (train_once(threads), train_once(threads));
+        assert!(a == b, "threads = {threads}: two runs differ");
+    }
+}
