@@ -108,6 +108,21 @@ pub fn flow_grid<F: Field>(
     nx: usize,
     ny: usize,
 ) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    flow_plane(field, base, (0, 1), x_range, y_range, nx, ny)
+}
+
+/// As [`flow_grid`] on the plane of coordinates `(i, j)` through `base`: returns the grid and
+/// the in-plane components `(f_i, f_j)`.
+#[allow(clippy::too_many_arguments)]
+pub fn flow_plane<F: Field>(
+    field: &F,
+    base: &[f64],
+    (ci, cj): (usize, usize),
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    nx: usize,
+    ny: usize,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
     let n = field.dim();
     let lin = |(a, b): (f64, f64), k: usize| -> Vec<f64> {
         (0..k)
@@ -119,9 +134,9 @@ pub fn flow_grid<F: Field>(
     for &y in &ys {
         for &x in &xs {
             let mut p = base.to_vec();
-            p[0] = x;
+            p[ci] = x;
             if n > 1 {
-                p[1] = y;
+                p[cj] = y;
             }
             h.extend_from_slice(&p);
         }

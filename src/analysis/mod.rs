@@ -12,7 +12,9 @@ pub fn max_real_eigenvalue(m: &[f64], n: usize) -> f64 {
     crate::models::gnode::max_real_eigenvalue(m, n)
 }
 
-pub use field::{Field, FieldVars, GnodeField, flow_grid, gnode_f64, jacobian, jacobians, relax};
+pub use field::{
+    Field, FieldVars, GnodeField, flow_grid, flow_plane, gnode_f64, jacobian, jacobians, relax,
+};
 pub use slow_points::{
     AttractorSummary, FixedPoint, SlowPointOptions, Stability, angle_coverage, find_slow_points,
     relaxed_slow_points,

@@ -78,7 +78,7 @@ pub fn after_training(
         "training",
     )?;
     if !quiet {
-        println!("{}", summary.lines().next().unwrap_or_default());
+        outln!("{}", summary.lines().next().unwrap_or_default());
     }
     Ok(())
 }
@@ -247,6 +247,8 @@ pub fn analyze_model(
     );
     if n == 2 {
         write_flow_field(run, &field, &s, scale, &ys, title)?;
+    } else if n == 3 {
+        write_planes(run, &field, &s, scale, title)?;
     } else {
         let traj_states = if states.is_empty() {
             relaxed_states(&field, &pts, n)
@@ -372,6 +374,73 @@ fn write_flow_field(
     super::figures::save_both(&fig, run.dir(), "attractor")
 }
 
+/// Flow fields on the three coordinate planes through the slow points' mean (N = 3).
+fn write_planes(
+    run: &RunDir,
+    field: &GnodeField<'_>,
+    s: &AttractorSummary,
+    scale: f64,
+    title: String,
+) -> Result<(), crate::Error> {
+    let n = 3;
+    let k = s.points.len().max(1) as f64;
+    let base: Vec<f64> = (0..n)
+        .map(|j| s.points.iter().map(|p| p.h[j]).sum::<f64>() / k)
+        .collect();
+    let lim = s
+        .points
+        .iter()
+        .flat_map(|p| p.h.iter().map(|v| v.abs()))
+        .fold(2.0 * scale, f64::max)
+        * 1.3;
+    let mut planes = Vec::new();
+    let mut csv = String::from("plane,x,y,fx,fy\n");
+    for (i, j) in [(0, 1), (0, 2), (1, 2)] {
+        let (xs, ys, fx, fy) =
+            crate::analysis::flow_plane(field, &base, (i, j), (-lim, lim), (-lim, lim), 61, 61);
+        for (b, &y) in ys.iter().enumerate() {
+            for (a, &x) in xs.iter().enumerate() {
+                let _ = writeln!(
+                    csv,
+                    "h{i}-h{j},{x},{y},{},{}",
+                    fx[b * xs.len() + a],
+                    fy[b * xs.len() + a]
+                );
+            }
+        }
+        planes.push(((i, j), xs, ys, fx, fy));
+    }
+    run.write_atomic("flow_field.csv", csv.as_bytes())?;
+    let mut rng = crate::rng::seeded(1);
+    let starts: Vec<f64> = (0..12 * n)
+        .map(|_| lim * 0.9 * (2.0 * rng.random::<f64>() - 1.0))
+        .collect();
+    let (_, fv) = crate::analysis::jacobians(field, &starts);
+    let speed = fv.iter().map(|v| v.abs()).fold(0.0, f64::max).max(1e-9);
+    let traj = relax(field, &starts, 0.02 * lim / speed, 2000, 20);
+    let trajectories: Vec<Vec<Vec<f64>>> = (0..12)
+        .map(|t| {
+            traj.iter()
+                .map(|snap| snap[t * n..(t + 1) * n].to_vec())
+                .collect()
+        })
+        .collect();
+    let mut tcsv = String::from("trajectory,step,h0,h1,h2\n");
+    for (t, tr) in trajectories.iter().enumerate() {
+        for (q, h) in tr.iter().enumerate() {
+            let _ = writeln!(tcsv, "{t},{},{},{},{}", q * 20, h[0], h[1], h[2]);
+        }
+    }
+    run.write_atomic("trajectories.csv", tcsv.as_bytes())?;
+    let fig = super::figures::planes(&super::figures::Planes {
+        planes,
+        trajectories: &trajectories,
+        points: s,
+        title,
+    });
+    super::figures::save_both(&fig, run.dir(), "attractor")
+}
+
 /// Runs `neurodyn analyze RUN`.
 pub fn run(a: &AnalyzeArgs) -> Result<(), CliError> {
     let model_json = read_json(&a.run.join("model.json"))?;
@@ -408,8 +477,8 @@ pub fn run(a: &AnalyzeArgs) -> Result<(), CliError> {
         super::figures::save_both(&fig, &a.run, "training")
             .map_err(|e| CliError::failure(e.to_string()))?;
     }
-    println!("{summary}");
-    println!("figures and tables in {}", a.run.display());
+    outln!("{summary}");
+    outln!("figures and tables in {}", a.run.display());
     Ok(())
 }
 

@@ -80,7 +80,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     let y: Vec<f64> = x.iter().map(|v| (2.0 * v).sin()).collect();
     let mut store = ParamStore::new();
     let ids = build(&mut store, args.width, args.seed);
-    println!(
+    outln!(
         "neurodyn demo: fit y = sin(2x) on [-3, 3] with a 1-{w}-{w}-1 tanh MLP ({} parameters)",
         store.len(),
         w = args.width
@@ -91,7 +91,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         |t, s| loss(t, s, &ids, &x[..16], &y[..16]),
         &GradCheckOptions::default(),
     );
-    println!(
+    outln!(
         "gradient check against central differences (f64): worst relative error {:.1e} ({})",
         report.worst(),
         if report.passed { "pass" } else { "FAIL" }
@@ -136,14 +136,14 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             *p -= lr * (*mi / c1) / ((*vi / c2).sqrt() + eps);
         }
         if step == 1 || step % (args.steps / 5).max(1) == 0 {
-            println!(
+            outln!(
                 "step {step:>6}  mse {last:.3e}  R² {:.4}",
                 1.0 - last / var_y
             );
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "trained {} steps in {:.2} s ({:.0} µs per forward+backward); final R² {:.4}",
         args.steps,
         secs,

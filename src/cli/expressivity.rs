@@ -144,8 +144,8 @@ pub fn run(a: &ExpressivityArgs) -> Result<(), CliError> {
     run.write_atomic("expressivity.md", table.as_bytes())
         .map_err(|e| CliError::failure(e.to_string()))?;
     if !a.quiet {
-        print!("{table}");
-        println!("written to {}", a.out.display());
+        out!("{table}");
+        outln!("written to {}", a.out.display());
     }
     Ok(())
 }

@@ -114,72 +114,22 @@ pub fn portrait(p: &Portrait<'_>) -> Figure {
         if with_readout { 2 } else { 1 },
     );
     fig.suptitle(p.title.clone());
-    let (qx, qy, qu, qv) = subsample(p.xs, p.ys, p.fx, p.fy, 4);
-    let ax = fig.panel(0, 0);
-    ax.quiver(&qx, &qy, &qu, &qv, Style::new())
-        .contour(
-            p.xs,
-            p.ys,
-            p.fx,
-            0.0,
-            Style::new()
-                .color(Color::palette(1))
-                .width(1.6)
-                .label("ḣ₁ = 0"),
-        )
-        .contour(
-            p.xs,
-            p.ys,
-            p.fy,
-            0.0,
-            Style::new()
-                .color(Color::palette(4))
-                .width(1.6)
-                .label("ḣ₂ = 0"),
-        );
-    for (k, tr) in p.trajectories.iter().enumerate() {
-        let (x, y): (Vec<f64>, Vec<f64>) = tr.iter().copied().unzip();
-        let st = Style::new().color(Color::palette(6)).width(1.0).alpha(0.8);
-        ax.line(&x, &y, if k == 0 { st.label("trajectories") } else { st });
-    }
-    let slow: Vec<&crate::analysis::FixedPoint> = p
+    let pts: Vec<(f64, f64, bool, Stability)> = p
         .points
         .points
         .iter()
-        .filter(|q| q.stability == Stability::Marginal || !q.fixed)
+        .map(|q| (q.h[0], q.h[1], q.fixed, q.stability))
         .collect();
-    if !slow.is_empty() {
-        let (x, y): (Vec<f64>, Vec<f64>) = slow.iter().map(|q| (q.h[0], q.h[1])).unzip();
-        ax.scatter(
-            &x,
-            &y,
-            Style::new()
-                .color(Color::palette(5))
-                .marker(Marker::Circle)
-                .size(3.0)
-                .label("slow points"),
-        );
-    }
-    for st in [Stability::Stable, Stability::Saddle, Stability::Unstable] {
-        let (x, y): (Vec<f64>, Vec<f64>) = p
-            .points
-            .points
-            .iter()
-            .filter(|q| q.fixed && q.stability == st)
-            .map(|q| (q.h[0], q.h[1]))
-            .unzip();
-        if let (false, Some(k)) = (x.is_empty(), kind(st)) {
-            ax.fixed_points(&x, &y, k);
-        }
-    }
-    let (lo, hi) = (p.xs[0], p.xs[p.xs.len() - 1]);
-    ax.xlim(lo, hi)
-        .ylim(p.ys[0], p.ys[p.ys.len() - 1])
-        .aspect_equal(true)
-        .xlabel("h₁")
-        .ylabel("h₂")
-        .title("Phase plane")
-        .legend(LegendPos::Outside);
+    plane(
+        fig.panel(0, 0),
+        p.xs,
+        p.ys,
+        p.fx,
+        p.fy,
+        p.trajectories,
+        &pts,
+        ("h₁", "h₂"),
+    );
     if with_readout {
         let (x, y): (Vec<f64>, Vec<f64>) = p.readout.iter().copied().unzip();
         fig.panel(0, 1)
@@ -198,6 +148,124 @@ pub fn portrait(p: &Portrait<'_>) -> Figure {
             .title("Readout of the slow points");
     }
     fig
+}
+
+/// Planes through a 3-D state space: for each pair of coordinates, the in-plane field,
+/// its nullclines, projected trajectories and slow points.
+pub struct Planes<'a> {
+    /// For each plane: coordinates `(i, j)`, grid `xs`, `ys` and in-plane components.
+    pub planes: Vec<((usize, usize), Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>)>,
+    /// Trajectories (full states, `dim` wide).
+    pub trajectories: &'a [Vec<Vec<f64>>],
+    /// Slow and fixed points.
+    pub points: &'a AttractorSummary,
+    /// Title.
+    pub title: String,
+}
+
+/// Three slices of a 3-D model's flow.
+pub fn planes(p: &Planes<'_>) -> Figure {
+    let mut fig = Figure::grid(1500, 520, 1, p.planes.len().max(1));
+    fig.suptitle(p.title.clone());
+    let names = ["h₁", "h₂", "h₃"];
+    for (k, ((i, j), xs, ys, fx, fy)) in p.planes.iter().enumerate() {
+        let tr: Vec<Vec<(f64, f64)>> = p
+            .trajectories
+            .iter()
+            .map(|t| t.iter().map(|h| (h[*i], h[*j])).collect())
+            .collect();
+        let pts: Vec<(f64, f64, bool, Stability)> = p
+            .points
+            .points
+            .iter()
+            .map(|q| (q.h[*i], q.h[*j], q.fixed, q.stability))
+            .collect();
+        plane(
+            fig.panel(0, k),
+            xs,
+            ys,
+            fx,
+            fy,
+            &tr,
+            &pts,
+            (names[*i], names[*j]),
+        );
+    }
+    fig
+}
+
+/// One phase plane: field arrows, nullclines, trajectories, slow points, fixed points by type.
+#[allow(clippy::too_many_arguments)]
+fn plane(
+    ax: &mut crate::plot::Axes,
+    xs: &[f64],
+    ys: &[f64],
+    fx: &[f64],
+    fy: &[f64],
+    trajectories: &[Vec<(f64, f64)>],
+    points: &[(f64, f64, bool, Stability)],
+    (nx, ny): (&str, &str),
+) {
+    let (qx, qy, qu, qv) = subsample(xs, ys, fx, fy, 4);
+    ax.quiver(&qx, &qy, &qu, &qv, Style::new())
+        .contour(
+            xs,
+            ys,
+            fx,
+            0.0,
+            Style::new()
+                .color(Color::palette(1))
+                .width(1.6)
+                .label(format!("d{nx}/dt = 0")),
+        )
+        .contour(
+            xs,
+            ys,
+            fy,
+            0.0,
+            Style::new()
+                .color(Color::palette(4))
+                .width(1.6)
+                .label(format!("d{ny}/dt = 0")),
+        );
+    for (k, tr) in trajectories.iter().enumerate() {
+        let (x, y): (Vec<f64>, Vec<f64>) = tr.iter().copied().unzip();
+        let st = Style::new().color(Color::palette(6)).width(1.0).alpha(0.8);
+        ax.line(&x, &y, if k == 0 { st.label("trajectories") } else { st });
+    }
+    let (x, y): (Vec<f64>, Vec<f64>) = points
+        .iter()
+        .filter(|q| !q.2 || q.3 == Stability::Marginal)
+        .map(|q| (q.0, q.1))
+        .unzip();
+    if !x.is_empty() {
+        ax.scatter(
+            &x,
+            &y,
+            Style::new()
+                .color(Color::palette(5))
+                .marker(Marker::Circle)
+                .size(3.0)
+                .label("slow points"),
+        );
+    }
+    for st in [Stability::Stable, Stability::Saddle, Stability::Unstable] {
+        let (x, y): (Vec<f64>, Vec<f64>) = points
+            .iter()
+            .filter(|q| q.2 && q.3 == st)
+            .map(|q| (q.0, q.1))
+            .unzip();
+        if let (false, Some(k)) = (x.is_empty(), kind(st)) {
+            ax.fixed_points(&x, &y, k);
+        }
+    }
+    ax.xlim(xs[0], xs[xs.len() - 1])
+        .ylim(ys[0], ys[ys.len() - 1])
+        .aspect_equal(true)
+        .xlabel(nx.to_string())
+        .ylabel(ny.to_string())
+        .title(format!("{nx}–{ny} plane"))
+        .legend(LegendPos::Best);
 }
 
 fn subsample(

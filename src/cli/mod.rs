@@ -3,6 +3,31 @@
 //! Exit codes: 0 success, 1 a failure while running (divergence, I/O), 2 bad input (arguments,
 //! files, cases). No panic is reachable from here by bad input.
 
+/// `println!` that exits quietly when stdout is a closed pipe (`neurodyn … | head`) instead of
+/// panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::cli::write_out(format_args!($($arg)*), true) };
+}
+/// `print!` with the same behaviour as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_out(format_args!($($arg)*), false) };
+}
+
+/// Writes to stdout; a closed pipe ends the process with status 0, like other command-line
+/// tools.
+pub(crate) fn write_out(args: std::fmt::Arguments<'_>, newline: bool) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    let r = o
+        .write_fmt(args)
+        .and_then(|_| if newline { o.write_all(b"\n") } else { Ok(()) });
+    if let Err(e) = r.and_then(|_| o.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
 mod analyze;
 mod datasets;
 mod demo;

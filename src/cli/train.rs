@@ -388,7 +388,7 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         AnyModel::Gru(m) => m.describe(),
     };
     if !a.quiet && !a.json {
-        println!(
+        outln!(
             "training {describe} on {} ({} train / {} validation{} trials), {} parameters, {} epochs → {}",
             data.name,
             data.train.n,
@@ -481,14 +481,14 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::failure(e.to_string()))?;
     }
     if a.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"model": describe, "data": data.name, "epochs": report.epochs, "best_epoch": report.best_epoch,
                 "metric": what, "best": best, "test": test_eval.map(|e| e.score()), "seconds": secs, "run": out.display().to_string(),
                 "stop": format!("{:?}", report.stop)})
         );
     } else if !a.quiet {
-        println!(
+        outln!(
             "best {what} {best:.4} at epoch {} ({} epochs in {secs:.1} s); run folder {}",
             report.best_epoch,
             report.epochs,
@@ -496,7 +496,7 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         );
         if let Some(t) = test_eval {
             let name = if metric == "acc" { "accuracy" } else { "R²" };
-            println!(
+            outln!(
                 "test {name} {:.4} (loss {:.4}) with the best-validation parameters",
                 t.score(),
                 t.loss

@@ -98,7 +98,7 @@ pub fn run(a: &GradArgs) -> Result<(), CliError> {
             json::nest(&g.as_slice()[info.range()], &shape),
         );
     }
-    println!("{}", serde_json::json!({"loss": loss, "grad": grads}));
+    outln!("{}", serde_json::json!({"loss": loss, "grad": grads}));
     if a.check {
         let report = gradcheck(
             store,
