@@ -150,11 +150,14 @@ pub fn portrait(p: &Portrait<'_>) -> Figure {
     fig
 }
 
+/// One plane's grid: coordinates `(i, j)`, `xs`, `ys`, and the in-plane components.
+pub type PlaneGrid = ((usize, usize), Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+
 /// Planes through a 3-D state space: for each pair of coordinates, the in-plane field,
 /// its nullclines, projected trajectories and slow points.
 pub struct Planes<'a> {
     /// For each plane: coordinates `(i, j)`, grid `xs`, `ys` and in-plane components.
-    pub planes: Vec<((usize, usize), Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>)>,
+    pub planes: Vec<PlaneGrid>,
     /// Trajectories (full states, `dim` wide).
     pub trajectories: &'a [Vec<Vec<f64>>],
     /// Slow and fixed points.

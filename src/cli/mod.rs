@@ -21,10 +21,10 @@ pub(crate) fn write_out(args: std::fmt::Arguments<'_>, newline: bool) {
     let r = o
         .write_fmt(args)
         .and_then(|_| if newline { o.write_all(b"\n") } else { Ok(()) });
-    if let Err(e) = r.and_then(|_| o.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
+    if let Err(e) = r.and_then(|_| o.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
     }
 }
 
