@@ -287,6 +287,54 @@ pub fn update3_with<T: Float>(
     }
 }
 
+/// `dst[i] = f(dst[i], a[i], b[i], c[i], e[i])` with a SIMD closure.
+#[inline(always)]
+pub fn update4_with<T: Float>(
+    dst: &mut [T],
+    a: &[T],
+    b: &[T],
+    c: &[T],
+    e: &[T],
+    f: impl Fn(T::Lanes, T::Lanes, T::Lanes, T::Lanes, T::Lanes) -> T::Lanes,
+) {
+    let n = dst.len();
+    assert!(
+        a.len() == n && b.len() == n && c.len() == n && e.len() == n,
+        "update4: lengths differ"
+    );
+    let l = T::Lanes::N;
+    let body = n / l * l;
+    for i in (0..body).step_by(l) {
+        let v = f(
+            T::Lanes::load(&dst[i..]),
+            T::Lanes::load(&a[i..]),
+            T::Lanes::load(&b[i..]),
+            T::Lanes::load(&c[i..]),
+            T::Lanes::load(&e[i..]),
+        );
+        v.store(&mut dst[i..]);
+    }
+    for i in body..n {
+        let mut bufs = [[T::ZERO; MAX_LANES]; 5];
+        for (k, src) in [&dst[i..=i], &a[i..=i], &b[i..=i], &c[i..=i], &e[i..=i]]
+            .iter()
+            .enumerate()
+        {
+            bufs[k][0] = src[0];
+        }
+        let mut out = [T::ZERO; MAX_LANES];
+        f(
+            T::Lanes::load(&bufs[0]),
+            T::Lanes::load(&bufs[1]),
+            T::Lanes::load(&bufs[2]),
+            T::Lanes::load(&bufs[3]),
+            T::Lanes::load(&bufs[4]),
+        )
+        .store(&mut out);
+        dst[i] = out[0];
+    }
+}
+
 /// `dst[i] += g[i] · f′(x[i])`: the VJP of an elementwise map, with `fprime` one of the
 /// derivative maps.
 pub fn accumulate_vjp<T: Float>(dst: &mut [T], g: &[T], x: &[T], fprime: Unary) {

@@ -26,7 +26,9 @@ pub use blas1::{
     add_scaled, axpy, col_sums_acc, dot, max, row_logsumexp, row_softmax, row_sums, scal, sum,
 };
 pub use elementwise::{Unary, accumulate_vjp, map, map_inplace};
-pub(crate) use elementwise::{map_with, update_with, update2_with, update3_with, zip_with};
+pub(crate) use elementwise::{
+    map_with, update_with, update2_with, update3_with, update4_with, zip_with,
+};
 pub use gemm::{Segments, gemm, gemm_segments};
 pub use gemv::{gemv, gemv_t, ger};
 pub use matrix::{Accum, MatMut, MatRef, Par};

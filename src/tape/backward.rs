@@ -334,6 +334,27 @@ impl<T: Float> Tape<T> {
                     }
                 }
             }
+            Op::Gated { z, f, h, a, b } => {
+                // y = a h + b s (f − h), s = σ(z):
+                // ∂z = g b (f − h) σ′(z),  ∂f = g b s,  ∂h = g (a − b s)
+                let (zv, fv, hv) = (vp!(z), vp!(f), vp!(h));
+                let (av, bv) = (T::Lanes::splat(a), T::Lanes::splat(b));
+                if let Some(gz) = gp!(z) {
+                    dense::update4_with(gz, g, zv, fv, hv, |d, g, z, f, h| {
+                        (g * bv * (f - h)).mul_add(crate::dense::math::sigmoid_prime::<T>(z), d)
+                    });
+                }
+                if let Some(gf) = gp!(f) {
+                    dense::update3_with(gf, g, zv, g, |d, g, z, _| {
+                        (g * bv).mul_add(crate::dense::math::sigmoid::<T>(z), d)
+                    });
+                }
+                if let Some(gh) = gp!(h) {
+                    dense::update3_with(gh, g, zv, g, |d, g, z, _| {
+                        g.mul_add(av - bv * crate::dense::math::sigmoid::<T>(z), d)
+                    });
+                }
+            }
             Op::BroadcastRows(x) => {
                 if let Some(gx) = gp!(x) {
                     dense::col_sums_acc(gx, g, rows, cols);

@@ -241,6 +241,55 @@ impl<T: Float> Tape<T> {
         self.var(idx)
     }
 
+    /// The gated update `a·h + b·σ(z) ⊙ (f − h)` in one node (the gnODE vector field with
+    /// `a = 0, b = 1/τ`, or its Euler step with `a = 1, b = α`).
+    ///
+    /// # Panics
+    /// If the three shapes differ.
+    #[track_caller]
+    pub fn gated(&mut self, z: Var, f: Var, h: Var, a: T, b: T) -> Var {
+        let (iz, ifl, ih) = (
+            self.id("gated", z),
+            self.id("gated", f),
+            self.id("gated", h),
+        );
+        let (nz, nf, nh) = (self.nodes[iz], self.nodes[ifl], self.nodes[ih]);
+        assert!(
+            (nz.rows, nz.cols) == (nf.rows, nf.cols) && (nf.rows, nf.cols) == (nh.rows, nh.cols),
+            "gated: shapes {}×{}, {}×{} and {}×{} differ",
+            nz.rows,
+            nz.cols,
+            nf.rows,
+            nf.cols,
+            nh.rows,
+            nh.cols
+        );
+        let op = Op::Gated {
+            z: iz as u32,
+            f: ifl as u32,
+            h: ih as u32,
+            a,
+            b,
+        };
+        let needs = nz.needs_grad || nf.needs_grad || nh.needs_grad;
+        let idx = self.push(op, nh.rows as usize, nh.cols as usize, needs);
+        let off = self.nodes[idx].off;
+        let (lo, out) = self.val.split_at_mut(off);
+        let (av, bv) = (T::Lanes::splat(a), T::Lanes::splat(b));
+        out.copy_from_slice(&lo[nh.range()]);
+        dense::update3_with(
+            out,
+            &lo[nz.range()],
+            &lo[nf.range()],
+            &lo[nh.range()],
+            |_, z, f, h| {
+                let s = crate::dense::math::sigmoid::<T>(z);
+                (bv * s).mul_add(f - h, av * h)
+            },
+        );
+        self.var(idx)
+    }
+
     /// `ln Σ_j exp(a_ij)` for each row (`rows × 1`), max-shifted.
     #[track_caller]
     pub fn logsumexp_rows(&mut self, a: Var) -> Var {

@@ -153,6 +153,20 @@ pub enum Op<T> {
     BroadcastRows(u32),
     /// A copy of `x` through which no gradient flows.
     Detach(u32),
+    /// The gated update `a·h + b·σ(z) ⊙ (f − h)` (same shapes): a gnODE's vector field
+    /// (`a = 0`, `b = 1/τ`) or its discrete step (`a = 1`, `b = α`) in one node.
+    Gated {
+        /// Gate pre-activation.
+        z: u32,
+        /// Flow value `F`.
+        f: u32,
+        /// State.
+        h: u32,
+        /// Coefficient of `h`.
+        a: T,
+        /// Coefficient of the gated difference.
+        b: T,
+    },
 }
 
 impl<T> Op<T> {
@@ -194,6 +208,7 @@ impl<T> Op<T> {
             Op::Transpose(_) => "transpose",
             Op::BroadcastRows(_) => "broadcast_rows",
             Op::Detach(_) => "detach",
+            Op::Gated { .. } => "gated",
         }
     }
 }

@@ -68,6 +68,18 @@ fn arithmetic_by_hand() {
         t.backward(l);
         close(t.grad(a), &[0.875; 4]);
         close(t.grad(b), &[-0.5; 4]);
+        // gated: y = a·h + b·σ(z)(f − h) with z = 0 (σ = ½, σ′ = ¼), f = 3, h = 1, a = 1, b = 2:
+        // y = 1 + 2·½·2 = 3;  ∂z = b (f − h) σ′ = 1;  ∂f = b σ = 1;  ∂h = a − b σ = 0
+        t.clear();
+        let z = t.variable(1, 1, &[f(0.0)]);
+        let fv = t.variable(1, 1, &[f(3.0)]);
+        let hv = t.variable(1, 1, &[f(1.0)]);
+        let y = t.gated(z, fv, hv, f(1.0), f(2.0));
+        close(t.value(y), &[3.0]);
+        t.backward(y);
+        close(t.grad(z), &[1.0]);
+        close(t.grad(fv), &[1.0]);
+        close(t.grad(hv), &[0.0]);
         // add_scaled: y = a + 0.25 b ⇒ dy/da = 1, dy/db = 0.25
         t.clear();
         let a = t.variable(1, 2, &[f(1.0), f(2.0)]);

@@ -74,6 +74,8 @@ proptest! {
         check_op("neg", &[sh(r, c, R)], seed, |t, v| t.neg(v[0]));
         check_op("add_scalar", &[sh(r, c, R)], seed, |t, v| t.add_scalar(v[0], -0.3));
         check_op("add_scaled", &[sh(r, c, R), sh(r, c, R)], seed, |t, v| t.add_scaled(v[0], v[1], 0.37));
+        check_op("gated", &[sh(r, c, R), sh(r, c, R), sh(r, c, R)], seed, |t, v| t.gated(v[0], v[1], v[2], 0.3, 1.7));
+        check_op("gated (f = h)", &[sh(r, c, R), sh(r, c, R)], seed, |t, v| t.gated(v[0], v[1], v[1], 1.0, 0.5));
         check_op("lin_comb", &[sh(r, c, R), sh(r, c, R), sh(r, c, R)], seed, |t, v| {
             t.lin_comb(&[(v[0], 0.5), (v[1], -1.25), (v[2], 2.0), (v[0], 0.125)])
         });

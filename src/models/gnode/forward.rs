@@ -98,27 +98,30 @@ impl<T: Float> Gnode<T> {
         a
     }
 
+    /// The gate's pre-activation `h W_zᵀ + x U_zᵀ + b_z`, if the model has one.
+    pub fn gate_pre(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var, d: &Drive) -> Option<Var> {
+        let (w, dz) = (v.gate_w?, d.gate?);
+        Some(tape.linear(h, w, Some(dz)))
+    }
+
     /// The gate `G = σ(h W_zᵀ + x U_zᵀ + b_z)`, if the model has one.
     pub fn gate(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var, d: &Drive) -> Option<Var> {
-        let (w, dz) = (v.gate_w?, d.gate?);
-        let pre = tape.linear(h, w, Some(dz));
+        let pre = self.gate_pre(tape, v, h, d)?;
         Some(tape.sigmoid(pre))
+    }
+
+    /// `a·h + b·G ⊙ (F − h)` (nODE: `a·h + b·(F − h)`), one fused node.
+    fn update(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var, d: &Drive, a: f64, b: f64) -> Var {
+        let f = self.flow(tape, v, h, d);
+        match self.gate_pre(tape, v, h, d) {
+            Some(z) => tape.gated(z, f, h, T::from_f64(a), T::from_f64(b)),
+            None => tape.lin_comb(&[(h, T::from_f64(a - b)), (f, T::from_f64(b))]),
+        }
     }
 
     /// The vector field `dh/dt = G ⊙ (F − h) / τ` (nODE: `(F − h)/τ`).
     pub fn velocity(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var, d: &Drive) -> Var {
-        let f = self.flow(tape, v, h, d);
-        let diff = tape.sub(f, h);
-        let g = match self.gate(tape, v, h, d) {
-            Some(z) => tape.mul(z, diff),
-            None => diff,
-        };
-        let tau = self.config().tau;
-        if tau == 1.0 {
-            g
-        } else {
-            tape.scale(g, T::from_f64(1.0 / tau))
-        }
+        self.update(tape, v, h, d, 0.0, 1.0 / self.config().tau)
     }
 
     /// One discrete-time step `h' = h + α G ⊙ (F − h)` (= `(1 − αz) ⊙ h + αz ⊙ F`; nODE:
@@ -131,13 +134,7 @@ impl<T: Float> Gnode<T> {
         d: &Drive,
         alpha: f64,
     ) -> Var {
-        let f = self.flow(tape, v, h, d);
-        let diff = tape.sub(f, h);
-        let g = match self.gate(tape, v, h, d) {
-            Some(z) => tape.mul(z, diff),
-            None => diff,
-        };
-        tape.add_scaled(h, g, T::from_f64(alpha))
+        self.update(tape, v, h, d, 1.0, alpha)
     }
 
     /// The initial state of a batch: `h0` broadcast, or `A x_0 + c` from the first inputs `x0`.
