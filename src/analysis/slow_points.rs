@@ -54,6 +54,8 @@ pub enum Stability {
     Saddle,
     /// Some eigenvalues are marginal, the rest negative (a point of a continuous attractor).
     Marginal,
+    /// The eigenvalues could not be computed (a non-finite Jacobian, or no convergence).
+    Unknown,
 }
 
 /// A slow or fixed point.
@@ -227,12 +229,11 @@ fn dist(a: &[f64], b: &[f64]) -> f64 {
 
 /// Eigenvalues (by decreasing real part), the classification and the marginal count.
 fn classify(jac: &[f64], n: usize, zero_tol: f64) -> (Vec<(f64, f64)>, Stability, usize) {
-    let a = nalgebra::DMatrix::from_row_slice(n, n, jac);
-    let mut eig: Vec<(f64, f64)> = a
-        .complex_eigenvalues()
-        .iter()
-        .map(|z| (z.re, z.im))
-        .collect();
+    let mut eig: Vec<(f64, f64)> =
+        crate::models::gnode::eigenvalues(jac, n).unwrap_or_else(|| vec![(f64::NAN, f64::NAN); n]);
+    if eig.iter().any(|(r, i)| !r.is_finite() || !i.is_finite()) {
+        return (eig, Stability::Unknown, 0);
+    }
     eig.sort_by(|x, y| y.0.partial_cmp(&x.0).unwrap_or(std::cmp::Ordering::Equal));
     let scale = eig
         .iter()

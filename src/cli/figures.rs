@@ -80,7 +80,7 @@ fn kind(s: Stability) -> Option<FixedPointKind> {
         Stability::Stable => Some(FixedPointKind::Stable),
         Stability::Unstable => Some(FixedPointKind::Unstable),
         Stability::Saddle => Some(FixedPointKind::Saddle),
-        Stability::Marginal => None,
+        Stability::Marginal | Stability::Unknown => None,
     }
 }
 

@@ -391,3 +391,22 @@ fn malformed_data_files_are_named() {
         "input channels",
     );
 }
+
+/// Regression: a trained BasicMotions model whose Jacobian at some slow point made nalgebra's
+/// unbounded Schur iteration loop forever; eigenvalues now have an iteration limit.
+#[test]
+fn analysis_of_a_model_that_once_hung_terminates() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/regressions/schur_hang");
+    let dir = std::env::temp_dir().join(format!("neurodyn-schur-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(src.join("best.npz"), dir.join("best.npz")).unwrap();
+    let mut model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(src.join("model.json")).unwrap()).unwrap();
+    let uea = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/uea");
+    model["data"]["train"] = uea.join("BasicMotions_TRAIN.ts").to_str().unwrap().into();
+    model["data"]["test"] = uea.join("BasicMotions_TEST.ts").to_str().unwrap().into();
+    std::fs::write(dir.join("model.json"), model.to_string()).unwrap();
+    let (code, out, err) = run(&["analyze", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("slow points"), "{out}");
+}

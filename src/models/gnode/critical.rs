@@ -36,13 +36,21 @@ pub(crate) fn flow_jacobian<T: Float>(model: &Gnode<T>, x_bar: &[T]) -> Vec<f64>
     jac
 }
 
-/// Largest real part of the eigenvalues of a real square matrix.
-pub(crate) fn max_real_eigenvalue(m: &[f64], n: usize) -> f64 {
+/// Eigenvalues `(re, im)` of a real square matrix (row-major), or `None` when the matrix is
+/// not finite or the Schur iteration does not converge within 1000 sweeps (never a hang).
+pub(crate) fn eigenvalues(m: &[f64], n: usize) -> Option<Vec<(f64, f64)>> {
+    if !m.iter().all(|v| v.is_finite()) {
+        return None;
+    }
     let a = nalgebra::DMatrix::from_row_slice(n, n, m);
-    a.complex_eigenvalues()
-        .iter()
-        .map(|z| z.re)
-        .fold(f64::NEG_INFINITY, f64::max)
+    let schur = nalgebra::Schur::try_new(a, f64::EPSILON, 1000)?;
+    Some(schur.complex_eigenvalues().iter().map(|z| (z.re, z.im)).collect())
+}
+
+/// Largest real part of the eigenvalues of a real square matrix (NaN if they cannot be
+/// computed).
+pub(crate) fn max_real_eigenvalue(m: &[f64], n: usize) -> f64 {
+    eigenvalues(m, n).map_or(f64::NAN, |e| e.iter().map(|z| z.0).fold(f64::NEG_INFINITY, f64::max))
 }
 
 /// Rescales F's weight matrices in place (zero mean input). Leaves them unchanged when the

@@ -34,7 +34,7 @@ mod critical;
 mod forward;
 mod ode;
 
-pub(crate) use critical::max_real_eigenvalue;
+pub(crate) use critical::{eigenvalues, max_real_eigenvalue};
 pub use forward::{Drive, GnodeVars};
 pub use ode::{GnodeOde, GnodeOdeParams};
 
