@@ -141,9 +141,10 @@ pub fn sweep(
                     eval_every: 10,
                     patience: None,
                 };
-                let report =
-                    train::run(&mut seq, &data, &data, &tc, None, |_, _| Control::Continue)
-                        .map_err(|e| ConfigError::new("expressivity", e.to_string()))?;
+                let report = train::run(&mut seq, &data, &data, &tc, None, |_, _, _| {
+                    Control::Continue
+                })
+                .map_err(|e| ConfigError::new("expressivity", e.to_string()))?;
                 scores.push(report.best.map_or(f64::NEG_INFINITY, |b| b.r2));
                 done += 1;
                 progress(done, total);

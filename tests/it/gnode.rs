@@ -260,7 +260,7 @@ fn training_is_bit_identical_for_the_same_seed_and_threads() {
             seed: 11,
             ..Default::default()
         };
-        run(&mut seq, &tr, &va, &tc, None, |_, _| {
+        run(&mut seq, &tr, &va, &tc, None, |_, _, _| {
             neurodyn::train::Control::Continue
         })
         .unwrap();
