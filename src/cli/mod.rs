@@ -33,7 +33,7 @@ mod datasets;
 mod demo;
 mod expressivity;
 mod figures;
-mod grad;
+pub(crate) mod grad;
 mod progress;
 mod rundir;
 mod train;
@@ -73,6 +73,15 @@ pub enum Command {
     Expressivity(expressivity::ExpressivityArgs),
     /// Gradient-checks and trains a small tanh MLP to fit sin(x): the numerical core end to end.
     Demo(demo::DemoArgs),
+}
+
+/// Parses a `neurodyn grad` case from JSON (for the fuzz harness).
+///
+/// # Errors
+/// An invalid case, as the command's one-line message.
+#[doc(hidden)]
+pub fn grad_case(v: &serde_json::Value) -> Result<Box<dyn grad::Case>, CliError> {
+    grad::parse(v)
 }
 
 /// Runs the CLI with the process arguments; returns the exit code.

@@ -33,6 +33,23 @@ fn tape_ops_corpus_replays() {
     assert!(n >= 16, "expected the committed corpus, found {n} files");
 }
 
+/// The case-JSON corpus: valid cases evaluate, broken ones are rejected, none panic.
+#[test]
+fn case_json_corpus_replays() {
+    let n = replay("case_json", fuzz_targets::case_json);
+    assert!(n >= 6, "expected the committed corpus, found {n} files");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/case_json");
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let v: Result<serde_json::Value, _> =
+            serde_json::from_slice(&std::fs::read(e.path()).unwrap());
+        let ok = v
+            .map(|v| neurodyn::cli::grad_case(&v).is_ok())
+            .unwrap_or(false);
+        assert_eq!(ok, name.starts_with("valid_"), "{name}");
+    }
+}
+
 /// The data-format corpora: each has valid and broken seeds.
 #[test]
 fn data_format_corpora_replay() {
