@@ -52,6 +52,38 @@ fn parse_flow(s: &str) -> Result<Vec<usize>, CliError> {
         .collect()
 }
 
+/// R² against log₁₀ ℓ: one panel per F, one colour per N, solid gated and dashed ungated.
+fn figure(rows: &[crate::expressivity::ExpressivityRow], flows: &[Vec<usize>], dims: &[usize]) -> crate::plot::Figure {
+    use crate::plot::{Color, Figure, LegendPos, LineDash, Marker, Style};
+    let mut fig = Figure::grid(480 * flows.len().max(1) as u32, 420, 1, flows.len().max(1));
+    fig.suptitle("Expressivity: fit of Gaussian-process targets of length scale ℓ");
+    for (p, flow) in flows.iter().enumerate() {
+        let ax = fig.panel(0, p);
+        for (k, &n) in dims.iter().enumerate() {
+            for gate in [true, false] {
+                let pts: Vec<(f64, f64)> = rows
+                    .iter()
+                    .filter(|r| r.size.hidden == n && &r.size.flow == flow && r.size.gate == gate)
+                    .map(|r| (r.length.log10(), r.mean_r2.max(-0.5)))
+                    .collect();
+                if pts.is_empty() {
+                    continue;
+                }
+                let (x, y): (Vec<f64>, Vec<f64>) = pts.into_iter().unzip();
+                let st = Style::new().color(Color::palette(k)).marker(Marker::Circle).size(3.0);
+                let st = if gate { st.label(format!("N = {n}, gated")) } else { st.dash(LineDash::Dashed).label(format!("N = {n}")) };
+                ax.line(&x, &y, st);
+            }
+        }
+        ax.hline(0.9, Style::new().color(Color::GREY).dash(LineDash::Dotted))
+            .xlabel("log₁₀ ℓ")
+            .ylabel("R² (mean over draws)")
+            .title(format!("F = {flow:?}"))
+            .legend(LegendPos::Best);
+    }
+    fig
+}
+
 /// Runs `neurodyn expressivity`.
 pub fn run(a: &ExpressivityArgs) -> Result<(), CliError> {
     let gates: Vec<bool> = match a.gate.as_str() {
@@ -143,6 +175,8 @@ pub fn run(a: &ExpressivityArgs) -> Result<(), CliError> {
     }
     run.write_atomic("expressivity.md", table.as_bytes())
         .map_err(|e| CliError::failure(e.to_string()))?;
+    let fig = figure(&rows, &flows, &a.dims);
+    super::figures::save_both(&fig, run.dir(), "expressivity").map_err(|e| CliError::failure(e.to_string()))?;
     if !a.quiet {
         out!("{table}");
         outln!("written to {}", a.out.display());

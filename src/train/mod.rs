@@ -359,7 +359,12 @@ pub fn run<T: Float, M: SequenceModel<T>>(
             None
         };
         if let Some(e) = val_eval {
-            let better = best.is_none_or(|b| e.score() > b.score()) && e.score().is_finite();
+            // higher score; among equal scores (small validation sets saturate accuracy)
+            // the lower validation loss
+            let better = e.score().is_finite()
+                && best.is_none_or(|b| {
+                    e.score() > b.score() || (e.score() == b.score() && e.loss < b.loss)
+                });
             if better {
                 best = Some(e);
                 best_epoch = epoch;
