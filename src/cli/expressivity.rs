@@ -36,6 +36,9 @@ pub struct ExpressivityArgs {
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
+    /// Print the table as JSON rows.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn parse_flow(s: &str) -> Result<Vec<usize>, CliError> {
@@ -129,7 +132,7 @@ pub fn run(a: &ExpressivityArgs) -> Result<(), CliError> {
         seed: a.seed,
         ..Default::default()
     };
-    let quiet = a.quiet;
+    let quiet = a.quiet || a.json;
     let rows = sweep(&cfg, |d, t| {
         if !quiet && (d % 10 == 0 || d == t) {
             eprintln!("fit {d}/{t}");
@@ -177,7 +180,14 @@ pub fn run(a: &ExpressivityArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(e.to_string()))?;
     let fig = figure(&rows, &flows, &a.dims);
     super::figures::save_both(&fig, run.dir(), "expressivity").map_err(|e| CliError::failure(e.to_string()))?;
-    if !a.quiet {
+    if a.json {
+        let rows_json: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| serde_json::json!({"hidden": r.size.hidden, "flow": r.size.flow, "gate": r.size.gate,
+                "length": r.length, "mean_r2": r.mean_r2, "min_r2": r.min_r2}))
+            .collect();
+        outln!("{}", serde_json::Value::Array(rows_json));
+    } else if !a.quiet {
         out!("{table}");
         outln!("written to {}", a.out.display());
     }

@@ -51,7 +51,7 @@ pub struct Cli {
 }
 
 const EXAMPLES: &str = "Examples:
-  neurodyn train gnode --task ring                      a 2-D gnODE learns a ring attractor (~1 min)
+  neurodyn train gnode --task ring                      a 2-D gnODE learns a ring attractor (~30 s)
   neurodyn train gnode --task flipflop3-var --epochs 500
   neurodyn train gru --task flipflop3-var --hidden 100
   neurodyn train gnode --data train.ts --test test.ts   classify UEA time series
