@@ -57,6 +57,7 @@ pub mod solve;
 pub mod tape;
 pub mod tasks;
 pub mod train;
+pub mod workloads;
 
 pub use error::{ConfigError, Error, Result};
 

@@ -29,6 +29,7 @@ pub(crate) fn write_out(args: std::fmt::Arguments<'_>, newline: bool) {
 }
 
 mod analyze;
+mod bench;
 mod datasets;
 mod demo;
 mod expressivity;
@@ -58,6 +59,7 @@ const EXAMPLES: &str = "Examples:
   neurodyn analyze runs/gnode-ring-s0                   slow points, stability, flow field
   neurodyn grad case.json --check                       loss and gradient of a case, checked
   neurodyn expressivity --dims 1,2,4 --flows 16,64x64   expressivity table (GP targets)
+  neurodyn bench peer --filter f32                     time gnODE gradients (compare with JAX)
   neurodyn demo                                         the numerical core end to end";
 
 /// The subcommands.
@@ -71,6 +73,8 @@ pub enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Sweeps phase-space dimension and F size on Gaussian-process targets (expressivity).
     Expressivity(expressivity::ExpressivityArgs),
+    /// Times the benchmark workloads (gnODE gradients in every mode, scaling, FMA peak).
+    Bench(bench::BenchArgs),
     /// Gradient-checks and trains a small tanh MLP to fit sin(x): the numerical core end to end.
     Demo(demo::DemoArgs),
 }
@@ -99,6 +103,7 @@ pub fn main() -> i32 {
         Command::Analyze(a) => analyze::run(&a),
         Command::Grad(a) => grad::run(&a),
         Command::Expressivity(a) => expressivity::run(&a),
+        Command::Bench(a) => bench::run(&a),
         Command::Demo(a) => demo::run(&a),
     };
     match result {

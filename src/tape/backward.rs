@@ -46,12 +46,25 @@ impl<T: Float> Tape<T> {
         self.defer.clear();
         self.defer_head.clear();
         self.defer_head.resize(r + 1, NONE);
+        // Only nodes the root depends on get a rule: a tape may hold much that this root does
+        // not use (e.g. the input drives of every time bin when one bin is differentiated).
+        self.live.clear();
+        self.live.resize(r + 1, false);
+        self.live[r] = true;
+        for i in (0..=r).rev() {
+            if self.live[i] && self.nodes[i].needs_grad {
+                let Tape {
+                    nodes, aux, live, ..
+                } = self;
+                nodes[i].op.for_each_input(aux, |j| live[j as usize] = true);
+            }
+        }
         for i in (0..=r).rev() {
             if self.defer_head[i] != NONE {
                 self.flush_deferred(i);
             }
             let node = self.nodes[i];
-            if node.needs_grad {
+            if node.needs_grad && self.live[i] {
                 self.rule(i, node);
             }
         }

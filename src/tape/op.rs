@@ -169,6 +169,49 @@ pub enum Op<T> {
     },
 }
 
+impl<T: Copy> Op<T> {
+    /// Calls `f` with every operand (variable-length lists are read from `aux`).
+    pub(crate) fn for_each_input(&self, aux: &[(u32, T)], mut f: impl FnMut(u32)) {
+        match *self {
+            Op::Leaf | Op::Param { .. } | Op::Detach(_) => {}
+            Op::Binary { a, b, .. } | Op::AddScaled { a, b, .. } => {
+                f(a);
+                f(b);
+            }
+            Op::MatMul { a, b, c, .. } => {
+                f(a);
+                f(b);
+                if c != u32::MAX {
+                    f(c);
+                }
+            }
+            Op::Gated { z, f: fl, h, .. } => {
+                f(z);
+                f(fl);
+                f(h);
+            }
+            Op::Scale(x, _)
+            | Op::AddScalar(x, _)
+            | Op::Map(_, x)
+            | Op::Reduce { x, .. }
+            | Op::LogSumExpRows(x)
+            | Op::SoftmaxRows(x)
+            | Op::LogSoftmaxRows(x)
+            | Op::SliceCols { x, .. }
+            | Op::SliceRows { x, .. }
+            | Op::Transpose(x)
+            | Op::BroadcastRows(x) => f(x),
+            Op::LinComb { start, len }
+            | Op::ConcatCols { start, len }
+            | Op::ConcatRows { start, len } => {
+                for &(p, _) in &aux[start as usize..(start + len) as usize] {
+                    f(p);
+                }
+            }
+        }
+    }
+}
+
 impl<T> Op<T> {
     /// Short lowercase name for messages and printing.
     pub fn name(&self) -> &'static str {

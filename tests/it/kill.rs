@@ -61,7 +61,19 @@ fn sigkill_at_random_moments_then_resume_matches_an_uninterrupted_run() {
     for k in 0..3 {
         let out = root.join(format!("killed{k}"));
         let mut child = train(&out).spawn().unwrap();
-        let at = full.mul_f64(0.15 + 0.6 * rng.random::<f64>());
+        if k > 0 {
+            // Wait for the first checkpoint (a loaded machine can take a while to start), so
+            // that most kills land mid-run; the first kill may land anywhere.
+            let deadline = Instant::now() + full.mul_f64(4.0);
+            while !out.join("last.npz").exists() && Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+        let at = full.mul_f64(if k == 0 {
+            0.15 + 0.6 * rng.random::<f64>()
+        } else {
+            0.5 * rng.random::<f64>()
+        });
         std::thread::sleep(at);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();

@@ -16,3 +16,4 @@ mod solver_grads;
 mod solvers;
 mod tape_hand;
 mod tape_ops;
+mod workloads;
