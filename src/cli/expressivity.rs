@@ -24,6 +24,9 @@ pub struct ExpressivityArgs {
     /// Target draws per (size, ℓ).
     #[arg(long, default_value_t = 2)]
     pub draws: usize,
+    /// Learning rates tried per fit (the best fit counts).
+    #[arg(long, value_delimiter = ',', default_value = "1e-2,3e-3,1e-3")]
+    pub lrs: Vec<f64>,
     /// Adam steps per fit.
     #[arg(long, default_value_t = 400)]
     pub epochs: usize,
@@ -140,6 +143,7 @@ pub fn run(a: &ExpressivityArgs) -> Result<(), CliError> {
         lengths: a.lengths.clone(),
         draws: a.draws,
         epochs: a.epochs,
+        lrs: a.lrs.clone(),
         seed: a.seed,
         ..Default::default()
     };

@@ -351,6 +351,17 @@ impl<T: Float> Tape<T> {
                 // y = a h + b s (f − h), s = σ(z):
                 // ∂z = g b (f − h) σ′(z),  ∂f = g b s,  ∂h = g (a − b s)
                 let (zv, fv, hv) = (vp!(z), vp!(f), vp!(h));
+                let (nz, nf, nh) = (nodes[z as usize], nodes[f as usize], nodes[h as usize]);
+                if nz.needs_grad
+                    && nf.needs_grad
+                    && nh.needs_grad
+                    && let Ok([gz, gf, gh]) =
+                        glo.get_disjoint_mut([nz.range(), nf.range(), nh.range()])
+                {
+                    // All three at once, one exponential per element.
+                    dense::gated_vjp(gz, gf, gh, g, zv, fv, hv, a, b);
+                    return;
+                }
                 let (av, bv) = (T::Lanes::splat(a), T::Lanes::splat(b));
                 if let Some(gz) = gp!(z) {
                     dense::update4_with(gz, g, zv, fv, hv, |d, g, z, f, h| {

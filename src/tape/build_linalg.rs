@@ -276,7 +276,7 @@ impl<T: Float> Tape<T> {
         let off = self.nodes[idx].off;
         let (lo, out) = self.val.split_at_mut(off);
         let (av, bv) = (T::Lanes::splat(a), T::Lanes::splat(b));
-        out.copy_from_slice(&lo[nh.range()]);
+        // `update3_with` ignores the old value of `out`: no copy first.
         dense::update3_with(
             out,
             &lo[nz.range()],
