@@ -56,7 +56,11 @@ fn parse_flow(s: &str) -> Result<Vec<usize>, CliError> {
 }
 
 /// R² against log₁₀ ℓ: one panel per F, one colour per N, solid gated and dashed ungated.
-fn figure(rows: &[crate::expressivity::ExpressivityRow], flows: &[Vec<usize>], dims: &[usize]) -> crate::plot::Figure {
+fn figure(
+    rows: &[crate::expressivity::ExpressivityRow],
+    flows: &[Vec<usize>],
+    dims: &[usize],
+) -> crate::plot::Figure {
     use crate::plot::{Color, Figure, LegendPos, LineDash, Marker, Style};
     let mut fig = Figure::grid(480 * flows.len().max(1) as u32, 420, 1, flows.len().max(1));
     fig.suptitle("Expressivity: fit of Gaussian-process targets of length scale ℓ");
@@ -73,8 +77,15 @@ fn figure(rows: &[crate::expressivity::ExpressivityRow], flows: &[Vec<usize>], d
                     continue;
                 }
                 let (x, y): (Vec<f64>, Vec<f64>) = pts.into_iter().unzip();
-                let st = Style::new().color(Color::palette(k)).marker(Marker::Circle).size(3.0);
-                let st = if gate { st.label(format!("N = {n}, gated")) } else { st.dash(LineDash::Dashed).label(format!("N = {n}")) };
+                let st = Style::new()
+                    .color(Color::palette(k))
+                    .marker(Marker::Circle)
+                    .size(3.0);
+                let st = if gate {
+                    st.label(format!("N = {n}, gated"))
+                } else {
+                    st.dash(LineDash::Dashed).label(format!("N = {n}"))
+                };
                 ax.line(&x, &y, st);
             }
         }
@@ -179,7 +190,8 @@ pub fn run(a: &ExpressivityArgs) -> Result<(), CliError> {
     run.write_atomic("expressivity.md", table.as_bytes())
         .map_err(|e| CliError::failure(e.to_string()))?;
     let fig = figure(&rows, &flows, &a.dims);
-    super::figures::save_both(&fig, run.dir(), "expressivity").map_err(|e| CliError::failure(e.to_string()))?;
+    super::figures::save_both(&fig, run.dir(), "expressivity")
+        .map_err(|e| CliError::failure(e.to_string()))?;
     if a.json {
         let rows_json: Vec<serde_json::Value> = rows
             .iter()

@@ -36,6 +36,7 @@ mod figures;
 pub(crate) mod grad;
 mod progress;
 mod rundir;
+mod sweep;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -58,6 +59,8 @@ const EXAMPLES: &str = "Examples:
   neurodyn analyze runs/gnode-ring-s0                   slow points, stability, flow field
   neurodyn grad case.json --check                       loss and gradient of a case, checked
   neurodyn expressivity --dims 1,2,4 --flows 16,64x64   expressivity table (GP targets)
+  neurodyn sweep ring-lr.toml [--slurm]                 a grid of trainings, here or on SLURM
+  neurodyn sweep collect sweeps/ring-lr                 its table and best run
   neurodyn demo                                         the numerical core end to end";
 
 /// The subcommands.
@@ -73,6 +76,9 @@ pub enum Command {
     Expressivity(expressivity::ExpressivityArgs),
     /// Gradient-checks and trains a small tanh MLP to fit sin(x): the numerical core end to end.
     Demo(demo::DemoArgs),
+    /// Runs a grid or list of trainings from a TOML/JSON spec, here or as a SLURM job array;
+    /// `sweep status DIR`, `sweep collect DIR`.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Parses a `neurodyn grad` case from JSON (for the fuzz harness).
@@ -100,6 +106,7 @@ pub fn main() -> i32 {
         Command::Grad(a) => grad::run(&a),
         Command::Expressivity(a) => expressivity::run(&a),
         Command::Demo(a) => demo::run(&a),
+        Command::Sweep(a) => sweep::run(&a),
     };
     match result {
         Ok(()) => 0,
