@@ -184,6 +184,15 @@ pub(crate) fn check_options(a: &TrainArgs) -> Result<(), (&'static str, String)>
             return Err((option, format!("{}: no such file", p.display())));
         }
     }
+    if !(a.alpha > 0.0 && a.alpha.is_finite()) {
+        return Err(("alpha", format!("must be positive, got {}", a.alpha)));
+    }
+    if !(0.0..0.9).contains(&a.val_fraction) {
+        return Err((
+            "val-fraction",
+            format!("must be in [0, 0.9), got {}", a.val_fraction),
+        ));
+    }
     named::<Activation>("activation", &a.activation)?;
     named::<Method>("solver", &a.solver)?;
     named::<GradMode>("grad-mode", &a.grad_mode)?;

@@ -16,6 +16,28 @@ pub fn default_jobs(runs: &[Run]) -> usize {
     (cores / threads).max(1)
 }
 
+/// The runs of this sweep that SLURM holds now (pending or running), which must not be started
+/// here as well; a queue that cannot be read is reported and taken as empty.
+fn queued_in_slurm(dir: &SweepDir) -> Vec<usize> {
+    let subs = super::slurm::submissions(dir);
+    if subs.is_empty() {
+        return Vec::new();
+    }
+    match super::slurm::query(&subs) {
+        Ok(q) => q
+            .into_iter()
+            .filter(|(_, t)| t.live())
+            .map(|(k, _)| k)
+            .collect(),
+        Err(e) => {
+            eprintln!(
+                "warning: cannot read the SLURM queue ({e}); running every unfinished run here"
+            );
+            Vec::new()
+        }
+    }
+}
+
 /// Runs every unfinished run of `plan` (resuming interrupted ones) with the binary `exe`.
 ///
 /// # Errors
@@ -28,8 +50,19 @@ pub fn execute(
     jobs: usize,
     quiet: bool,
 ) -> Result<(), CliError> {
-    let todo: Vec<&Run> = plan.runs.iter().filter(|r| !dir.finished(&r.id)).collect();
-    let done_before = plan.runs.len() - todo.len();
+    let queued = queued_in_slurm(dir);
+    let todo: Vec<&Run> = plan
+        .runs
+        .iter()
+        .filter(|r| !dir.finished(&r.id) && !queued.contains(&r.index))
+        .collect();
+    let done_before = plan.runs.iter().filter(|r| dir.finished(&r.id)).count();
+    if !queued.is_empty() && !quiet {
+        outln!(
+            "{} runs are queued or running in SLURM and are left to it",
+            queued.len()
+        );
+    }
     let jobs = jobs.clamp(1, todo.len().max(1));
     if !quiet {
         outln!(

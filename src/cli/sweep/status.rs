@@ -136,7 +136,12 @@ fn classify(dir: &SweepDir, id: &str, of: Option<usize>, task: Option<&TaskState
         let code = a
             .exit
             .map_or("killed by a signal".into(), |c| format!("exit code {c}"));
-        st.detail = format!("training {code} on {}", a.host);
+        let task = a
+            .slurm_task
+            .as_deref()
+            .map(|t| format!(" (SLURM task {t})"))
+            .unwrap_or_default();
+        st.detail = format!("training {code} on {}{task}", a.host);
         st.log = Some(dir.log(id));
         st.tail = dir::tail(&dir.log(id), 8);
         return st;
@@ -148,6 +153,10 @@ fn classify(dir: &SweepDir, id: &str, of: Option<usize>, task: Option<&TaskState
         // node failure) or the script itself failed
         st.state = State::Failed;
         st.detail = format!("SLURM task {} {} ({})", t.task, t.state, t.detail);
+        if rd.join("last.npz").is_file() {
+            st.detail
+                .push_str(&format!("; a re-run resumes after epoch {}", st.epochs));
+        }
         st.log = Some(slurm_log(t));
         st.tail = dir::tail(&slurm_log(t), 8);
         return st;
