@@ -41,7 +41,7 @@ pub struct Row {
     /// The score's name (`validation R²`, `validation acc`).
     pub metric: String,
     /// Validation score per epoch, for the figure.
-    pub curve: (Vec<f64>, Vec<f64>),
+    pub curve: Curve,
 }
 
 /// The metric columns of `summary.csv`, after `run`, the parameters and `state`.
@@ -60,8 +60,12 @@ fn num(v: &Value) -> Option<f64> {
     v.as_f64().filter(|x| x.is_finite())
 }
 
-/// Reads a run's `metrics.csv`: the last row's losses and the validation curve.
-fn metrics(path: &std::path::Path) -> (Option<f64>, Option<f64>, (Vec<f64>, Vec<f64>)) {
+/// Epochs and validation scores of a run, for the figure.
+type Curve = (Vec<f64>, Vec<f64>);
+
+/// Reads a run's `metrics.csv`: the last row's training and validation losses, and the
+/// validation curve.
+fn metrics(path: &std::path::Path) -> (Option<f64>, Option<f64>, Curve) {
     let Ok(text) = std::fs::read_to_string(path) else {
         return (None, None, (vec![], vec![]));
     };

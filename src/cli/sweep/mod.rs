@@ -191,13 +191,14 @@ fn dry_run(dir: &SweepDir, plan: &Plan, spec: &spec::Spec, exe: &Path, a: &Sweep
         dir.root().display(),
         plan.runs.len()
     );
+    let w = plan.runs.iter().map(|r| r.id.len()).max().unwrap_or(0);
     for r in &plan.runs {
         let done = if dir.finished(&r.id) {
             "  [finished]"
         } else {
             ""
         };
-        outln!("{}  neurodyn {}{done}", r.id, r.args.join(" "));
+        outln!("{:<w$}  neurodyn {}{done}", r.id, r.args.join(" "));
     }
     if a.slurm {
         let todo: Vec<usize> = plan

@@ -127,7 +127,10 @@ fn classify(dir: &SweepDir, id: &str, of: Option<usize>, task: Option<&TaskState
         } else {
             State::Running
         };
-        st.detail = format!("SLURM task {} {} ({})", t.task, t.state, t.detail);
+        st.detail = format!("SLURM task {} {}", t.task, t.state);
+        if !t.detail.is_empty() && t.detail != "None" {
+            st.detail.push_str(&format!(" ({})", t.detail));
+        }
         return st;
     }
     let attempt = dir.attempt(id);
