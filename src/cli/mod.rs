@@ -90,6 +90,16 @@ pub fn grad_case(v: &serde_json::Value) -> Result<Box<dyn grad::Case>, CliError>
     grad::parse(v)
 }
 
+/// Parses and expands a `neurodyn sweep` spec (TOML, or JSON if `json`) without running it;
+/// returns the number of runs (for the fuzz harness).
+///
+/// # Errors
+/// A malformed spec, as the command's one-line message naming the key.
+#[doc(hidden)]
+pub fn sweep_spec(text: &str, json: bool) -> Result<usize, CliError> {
+    sweep::check_spec(text, json)
+}
+
 /// Runs the CLI with the process arguments; returns the exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {

@@ -536,3 +536,29 @@ fn sweep_slurm() {
     let v = wait_for(&mixed, Duration::from_secs(300));
     assert_eq!(states(&v), ["done", "failed"], "{v}");
 }
+
+#[test]
+fn the_documented_spec_expands_to_eight_runs_and_a_script() {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sweeps/ring-lr.toml");
+    let root = scratch("docs");
+    let (code, stdout, err) = run(bin().current_dir(&root).args([
+        "sweep",
+        spec.to_str().unwrap(),
+        "--dry-run",
+        "--slurm",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("8 runs (dry run: nothing written)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("r004-lr=0.003-weight-decay=0-seed=0"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("#SBATCH --array=0-7%8"), "{stdout}");
+    assert!(
+        !root.join("sweeps").exists(),
+        "a dry run wrote the sweep folder"
+    );
+}

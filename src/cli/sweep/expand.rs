@@ -12,6 +12,7 @@ use super::spec::{Scalar, Setting, Spec, SpecError};
 use crate::cli::{Cli, Command as CliCommand};
 use clap::CommandFactory;
 use clap::error::{ContextKind, ContextValue};
+use std::collections::HashMap;
 
 /// One run of a sweep.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +47,9 @@ const RESERVED: [(&str, &str); 6] = [
     ("help", "not a training option"),
     ("version", "not a training option"),
 ];
+
+/// The most runs one sweep may have (SLURM's default `MaxArraySize` is 1001).
+pub const MAX_RUNS: usize = 10_000;
 
 /// How a key is passed to the command.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -141,11 +145,20 @@ pub fn expand(spec: &Spec) -> Result<Vec<Run>, SpecError> {
     }
 
     // Each run's settings: fixed, its list entry, its grid point.
-    let points: usize = grid.iter().map(|(_, a)| a.values.len()).product();
-    let total = entries.len() * points;
+    let total = grid
+        .iter()
+        .try_fold(entries.len(), |n, (_, a)| n.checked_mul(a.values.len()))
+        .filter(|&n| n <= MAX_RUNS)
+        .ok_or_else(|| {
+            err(
+                if spec.grid.is_empty() { "list" } else { "grid" },
+                format!("more than {MAX_RUNS} runs; split the sweep"),
+            )
+        })?;
+    let points = total / entries.len();
     let width = (total.saturating_sub(1)).to_string().len().max(3);
     let mut runs = Vec::with_capacity(total);
-    let mut seen_args: Vec<(Vec<String>, String)> = Vec::new();
+    let mut seen_args: HashMap<Vec<String>, String> = HashMap::new();
     for (ei, entry) in entries.iter().enumerate() {
         for p in 0..points {
             let mut settings: Vec<(&Key, &Scalar, &str)> = Vec::new();
@@ -177,7 +190,7 @@ pub fn expand(spec: &Spec) -> Result<Vec<Run>, SpecError> {
             let id = run_id(index, width, &params);
             let args = command_line(&spec.command, &settings);
             let threads = validate(spec, &id, &args, &settings)?;
-            if let Some((_, other)) = seen_args.iter().find(|(a, _)| *a == args) {
+            if let Some(other) = seen_args.get(&args) {
                 let at = if spec.list.is_empty() {
                     "grid".to_string()
                 } else {
@@ -185,7 +198,7 @@ pub fn expand(spec: &Spec) -> Result<Vec<Run>, SpecError> {
                 };
                 return Err(err(&at, format!("run {id} is the same as run {other}")));
             }
-            seen_args.push((args.clone(), id.clone()));
+            seen_args.insert(args.clone(), id.clone());
             runs.push(Run {
                 index,
                 id,
@@ -481,6 +494,20 @@ mod tests {
             assert_eq!(e.at, at, "{extra}: {e}");
             assert!(e.message.contains(needle), "{extra}: {e}");
         }
+    }
+
+    #[test]
+    fn too_many_runs_are_refused_before_expanding() {
+        let lrs: Vec<String> = (1..=101).map(|k| format!("{}", k as f64 * 1e-4)).collect();
+        let seeds: Vec<String> = (0..100).map(|k| k.to_string()).collect();
+        let s = spec(&format!(
+            "command = \"train gnode\"\n[fixed]\ntask = \"ring\"\n[grid]\nlr = [{}]\nseed = [{}]\n",
+            lrs.join(", "),
+            seeds.join(", ")
+        ));
+        let e = expand(&s).unwrap_err();
+        assert_eq!(e.at, "grid", "{e}");
+        assert!(e.message.contains("more than 10000 runs"), "{e}");
     }
 
     #[test]

@@ -101,6 +101,23 @@ pub struct RunTaskArgs {
     pub index: usize,
 }
 
+/// Parses a sweep spec (TOML, or JSON if `json`) and expands it, touching no file but the data
+/// files it names (for the fuzz harness); returns the number of runs.
+///
+/// # Errors
+/// A malformed spec, as the command's one-line message.
+pub fn check_spec(text: &str, json: bool) -> Result<usize, CliError> {
+    let file = Path::new(if json { "fuzz.json" } else { "fuzz.toml" });
+    let root = if json {
+        node::Node::from_json(text)
+    } else {
+        node::Node::from_toml(text)
+    }
+    .map_err(|m| spec::SpecError::new(file, "", m))?;
+    let spec = spec::Spec::from_node(file, root)?;
+    Ok(expand::expand(&spec)?.len())
+}
+
 /// Runs `neurodyn sweep`.
 ///
 /// # Errors
