@@ -155,7 +155,7 @@ impl SweepDir {
             std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
         }
         let text = serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
-        crate::io::write_atomic(&p, text.as_bytes()).map_err(|e| io_err(&p, e))
+        crate::io::write_atomic(&p, text.as_bytes()).map_err(|e| CliError::failure(e.to_string()))
     }
 
     /// The last attempt at run `id`, if any.
