@@ -214,3 +214,15 @@ pub fn case_json(data: &[u8]) {
         }
     }
 }
+
+/// Parses arbitrary bytes as a `neurodyn sweep` spec, as TOML and as JSON, and expands it (every
+/// run's command line checked by the `train` parser). Must return, never panic or hang (a spec
+/// is refused beyond 10 000 runs).
+#[cfg(feature = "cli")]
+pub fn sweep_spec(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = crate::cli::sweep_spec(text, false);
+    let _ = crate::cli::sweep_spec(text, true);
+}

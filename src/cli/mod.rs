@@ -37,6 +37,7 @@ mod figures;
 pub(crate) mod grad;
 mod progress;
 mod rundir;
+mod sweep;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -59,7 +60,9 @@ const EXAMPLES: &str = "Examples:
   neurodyn analyze runs/gnode-ring-s0                   slow points, stability, flow field
   neurodyn grad case.json --check                       loss and gradient of a case, checked
   neurodyn expressivity --dims 1,2,4 --flows 16,64x64   expressivity table (GP targets)
-  neurodyn bench peer --filter f32                     time gnODE gradients (compare with JAX)
+  neurodyn sweep ring-lr.toml [--slurm]                 a grid of trainings, here or on SLURM
+  neurodyn sweep collect sweeps/ring-lr                 its table and best run
+  neurodyn bench peer --filter f32                      time gnODE gradients (compare with JAX)
   neurodyn demo                                         the numerical core end to end";
 
 /// The subcommands.
@@ -77,6 +80,9 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Gradient-checks and trains a small tanh MLP to fit sin(x): the numerical core end to end.
     Demo(demo::DemoArgs),
+    /// Runs a grid or list of trainings from a TOML/JSON spec, here or as a SLURM job array;
+    /// `sweep status DIR`, `sweep collect DIR`.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Parses a `neurodyn grad` case from JSON (for the fuzz harness).
@@ -86,6 +92,16 @@ pub enum Command {
 #[doc(hidden)]
 pub fn grad_case(v: &serde_json::Value) -> Result<Box<dyn grad::Case>, CliError> {
     grad::parse(v)
+}
+
+/// Parses and expands a `neurodyn sweep` spec (TOML, or JSON if `json`) without running it;
+/// returns the number of runs (for the fuzz harness).
+///
+/// # Errors
+/// A malformed spec, as the command's one-line message naming the key.
+#[doc(hidden)]
+pub fn sweep_spec(text: &str, json: bool) -> Result<usize, CliError> {
+    sweep::check_spec(text, json)
 }
 
 /// Runs the CLI with the process arguments; returns the exit code.
@@ -105,6 +121,7 @@ pub fn main() -> i32 {
         Command::Expressivity(a) => expressivity::run(&a),
         Command::Bench(a) => bench::run(&a),
         Command::Demo(a) => demo::run(&a),
+        Command::Sweep(a) => sweep::run(&a),
     };
     match result {
         Ok(()) => 0,

@@ -144,6 +144,64 @@ impl TrainArgs {
     }
 }
 
+/// Checks the options that name things (task, activation, solver, gradient mode, optimiser,
+/// schedule, initialisation, initial state) and the data files, without generating data or
+/// building a model: what `neurodyn sweep` checks for every run before any of them starts.
+///
+/// # Errors
+/// The option's long name (`"task"`) and the reason.
+pub(crate) fn check_options(a: &TrainArgs) -> Result<(), (&'static str, String)> {
+    fn named<T: std::str::FromStr<Err = crate::ConfigError>>(
+        option: &'static str,
+        s: &str,
+    ) -> Result<(), (&'static str, String)> {
+        s.parse::<T>().map(|_| ()).map_err(|e| (option, e.reason))
+    }
+    fn one_of(
+        option: &'static str,
+        s: &str,
+        allowed: &[&str],
+    ) -> Result<(), (&'static str, String)> {
+        if allowed.contains(&s) {
+            Ok(())
+        } else {
+            Err((
+                option,
+                format!("unknown value {s:?} (expected {})", allowed.join(", ")),
+            ))
+        }
+    }
+    if let Some(t) = &a.task {
+        named::<MemoryTask>("task", t)?;
+        if a.trials < 12 {
+            return Err(("trials", format!("must be at least 12, got {}", a.trials)));
+        }
+    }
+    for (option, path) in [("data", &a.data), ("test", &a.test)] {
+        if let Some(p) = path
+            && !p.is_file()
+        {
+            return Err((option, format!("{}: no such file", p.display())));
+        }
+    }
+    if !(a.alpha > 0.0 && a.alpha.is_finite()) {
+        return Err(("alpha", format!("must be positive, got {}", a.alpha)));
+    }
+    if !(0.0..0.9).contains(&a.val_fraction) {
+        return Err((
+            "val-fraction",
+            format!("must be in [0, 0.9), got {}", a.val_fraction),
+        ));
+    }
+    named::<Activation>("activation", &a.activation)?;
+    named::<Method>("solver", &a.solver)?;
+    named::<GradMode>("grad-mode", &a.grad_mode)?;
+    named::<OptimizerKind>("optimizer", &a.optimizer)?;
+    named::<Schedule>("schedule", &a.schedule)?;
+    one_of("init", &a.init, &["glorot", "critical"])?;
+    one_of("h0", &a.h0, &["learned", "fixed", "first-input"])
+}
+
 /// Reads a run folder's original options for `--resume`.
 fn resumed_args(dir: &std::path::Path) -> Result<TrainArgs, CliError> {
     let p = dir.join("config.json");

@@ -410,3 +410,37 @@ fn analysis_of_a_model_that_once_hung_terminates() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("slow points"), "{out}");
 }
+
+#[test]
+fn bench_runs_the_quick_suite_as_json_and_rejects_bad_options() {
+    let (code, out, err) = run(&[
+        "bench",
+        "quick",
+        "--filter",
+        "rk4_100/backprop",
+        "--min-time",
+        "0",
+        "--runs",
+        "1",
+        "--json",
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert!(results.len() >= 2, "{out}");
+    for r in results {
+        assert!(r["median_s"].as_f64().unwrap() > 0.0);
+        assert!(r["loss"].as_f64().unwrap().is_finite());
+    }
+    assert!(
+        results
+            .iter()
+            .any(|r| r["name"].as_str().unwrap().starts_with("gnode_grad/")
+                && r["steps"].as_u64() == Some(100))
+    );
+    assert_bad_input(&["bench", "nonsense"], "unknown suite");
+    assert_bad_input(&["bench", "quick", "--min-time=-1"], "--min-time");
+    assert_bad_input(&["bench", "quick", "--min-time", "NaN"], "--min-time");
+    assert_bad_input(&["bench", "quick", "--runs", "0"], "--runs");
+}

@@ -14,6 +14,7 @@ mod plot_gallery;
 mod problems;
 mod solver_grads;
 mod solvers;
+mod sweep;
 mod tape_hand;
 mod tape_ops;
 mod workloads;
