@@ -28,6 +28,14 @@ pub struct BenchArgs {
     /// Print nothing but the results (no progress lines on stderr).
     #[arg(long)]
     pub quiet: bool,
+    /// Instead of timing, write the peer problem (the gnODE workload's parameters and data, f64)
+    /// as `neurodyn grad` cases `peer_gnode_n{N}.json` into this folder, for JAX or another
+    /// implementation to time on exactly the same problem (`benches/peers/`).
+    #[arg(long, value_name = "DIR")]
+    pub export_cases: Option<std::path::PathBuf>,
+    /// Hidden sizes N of the exported cases.
+    #[arg(long, value_delimiter = ',', default_value = "32,128,512")]
+    pub export_sizes: Vec<usize>,
 }
 
 /// One measured workload.
@@ -60,6 +68,9 @@ pub fn run(a: &BenchArgs) -> Result<(), CliError> {
     }
     if a.runs == 0 {
         return Err(CliError::input("--runs must be at least 1"));
+    }
+    if let Some(dir) = &a.export_cases {
+        return export_cases(dir, &a.export_sizes, a.quiet);
     }
     let mut entries: Vec<Entry> = Vec::new();
     for s in &a.suites {
@@ -226,4 +237,66 @@ fn json(rows: &[Row]) -> String {
         "results": results,
     })
     .to_string()
+}
+
+/// Writes the peer problem for each `N` as a SPEC §7 gnode case (RK4, dt 0.05).
+fn export_cases(dir: &std::path::Path, sizes: &[usize], quiet: bool) -> Result<(), CliError> {
+    use crate::workloads::gnode::{GnodeGrad, GnodeGradSpec, SAVES, SEGMENTS, T_END};
+    use serde_json::{Value, json};
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::failure(format!("{}: {e}", dir.display())))?;
+    for &n in sizes {
+        let spec = GnodeGradSpec {
+            n,
+            ..Default::default()
+        };
+        let w = GnodeGrad::<f64>::new(&spec).map_err(|e| CliError::input(e.to_string()))?;
+        let b = spec.batch;
+        let store = w.model().store();
+        let mut params = serde_json::Map::new();
+        for info in store.infos() {
+            let v = store.get(store.id(&info.name).expect("own name"));
+            let value: Value =
+                if info.rows == 1 && !info.name.ends_with(".W") && !info.name.ends_with(".U") {
+                    json!(v)
+                } else {
+                    Value::Array(v.chunks(info.cols).map(|r| json!(r)).collect())
+                };
+            params.insert(info.name.clone(), value);
+        }
+        let (x, y) = w.data();
+        // time-major [k][b][c] → [b][k][c]
+        let batch_major = |a: &[f64], k: usize| -> Value {
+            Value::Array(
+                (0..b)
+                    .map(|r| {
+                        Value::Array(
+                            (0..k)
+                                .map(|t| json!(&a[(t * b + r) * 2..(t * b + r + 1) * 2]))
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+            )
+        };
+        let times: Vec<f64> = (1..=SAVES)
+            .map(|j| T_END * j as f64 / SAVES as f64)
+            .collect();
+        let case = json!({
+            "model": {"kind": "gnode", "hidden": n, "inputs": 2, "outputs": 2, "flow": [],
+                      "activation": "tanh", "gate": true, "tau": 1.0},
+            "params": params,
+            "data": {"inputs": batch_major(&x, SEGMENTS), "input_dt": T_END / SEGMENTS as f64,
+                     "targets": batch_major(&y, SAVES), "target_times": times},
+            "solver": {"method": "rk4", "dt": T_END / spec.steps as f64},
+            "loss": "mse",
+        });
+        let path = dir.join(format!("peer_gnode_n{n}.json"));
+        crate::io::write_atomic(&path, case.to_string().as_bytes())
+            .map_err(|e| CliError::failure(e.to_string()))?;
+        if !quiet {
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    Ok(())
 }

@@ -164,6 +164,27 @@ impl<T: Float> GnodeGrad<T> {
     pub fn grads(&self) -> &Grads<T> {
         &self.grads
     }
+
+    /// The model (parameters by name in its store).
+    pub fn model(&self) -> &Gnode<T> {
+        &self.model
+    }
+
+    /// The inputs as `[segment][batch][2]` and the targets as `[save][batch][2]` (all shards,
+    /// in batch order), to export the problem for another implementation.
+    pub fn data(&self) -> (Vec<T>, Vec<T>) {
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for (k, out, per) in [(SEGMENTS, &mut x, 0), (SAVES, &mut y, 1)] {
+            for t in 0..k {
+                for sh in &self.shards {
+                    let src = if per == 0 { &sh.x } else { &sh.targets };
+                    out.extend_from_slice(&src[t * sh.rows * 2..(t + 1) * sh.rows * 2]);
+                }
+            }
+        }
+        (x, y)
+    }
 }
 
 /// Rows `lo..lo + rows` of a time-major `[k][b][c]` array.

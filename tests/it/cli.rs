@@ -444,3 +444,42 @@ fn bench_runs_the_quick_suite_as_json_and_rejects_bad_options() {
     assert_bad_input(&["bench", "quick", "--min-time", "NaN"], "--min-time");
     assert_bad_input(&["bench", "quick", "--runs", "0"], "--runs");
 }
+
+#[test]
+fn exported_peer_cases_compute_the_workloads_loss() {
+    use neurodyn::workloads::Workload;
+    use neurodyn::workloads::gnode::{GnodeGrad, GnodeGradSpec};
+    let dir = std::env::temp_dir().join(format!("nd-export-{}", std::process::id()));
+    let d = dir.to_str().unwrap();
+    let (code, _, err) = run(&[
+        "bench",
+        "--export-cases",
+        d,
+        "--export-sizes",
+        "4,9",
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for n in [4, 9] {
+        let case = dir.join(format!("peer_gnode_n{n}.json"));
+        let (code, out, err) = run(&["grad", case.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let spec = GnodeGradSpec {
+            n,
+            ..Default::default()
+        };
+        let mut w = GnodeGrad::<f64>::new(&spec).unwrap();
+        let want = w.run().unwrap().loss;
+        let got = v["loss"].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs(),
+            "N = {n}: case loss {got} vs workload loss {want}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert_bad_input(
+        &["bench", "--export-cases", d, "--export-sizes", "0"],
+        "at least 1",
+    );
+}
