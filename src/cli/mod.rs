@@ -33,6 +33,7 @@ mod datasets;
 mod demo;
 mod expressivity;
 mod figures;
+mod gdm;
 mod grad;
 mod progress;
 mod rundir;
@@ -58,7 +59,9 @@ const EXAMPLES: &str = "Examples:
   neurodyn analyze runs/gnode-ring-s0                   slow points, stability, flow field
   neurodyn grad case.json --check                       loss and gradient of a case, checked
   neurodyn expressivity --dims 1,2,4 --flows 16,64x64   expressivity table (GP targets)
-  neurodyn demo                                         the numerical core end to end";
+  neurodyn demo                                         the numerical core end to end
+  neurodyn gdm fit y.csv --states 3                     segment a time series into soft states
+  neurodyn gdm bench nascar --seeds 10                  GDM vs AR-HMM on NASCAR";
 
 /// The subcommands.
 #[derive(Subcommand, Debug)]
@@ -73,6 +76,8 @@ pub enum Command {
     Expressivity(expressivity::ExpressivityArgs),
     /// Gradient-checks and trains a small tanh MLP to fit sin(x): the numerical core end to end.
     Demo(demo::DemoArgs),
+    /// Gumbel Dynamical Model: fit a time series, simulate NASCAR/Lorenz, benchmark on NASCAR.
+    Gdm(gdm::GdmArgs),
 }
 
 /// Runs the CLI with the process arguments; returns the exit code.
@@ -91,6 +96,7 @@ pub fn main() -> i32 {
         Command::Grad(a) => grad::run(&a),
         Command::Expressivity(a) => expressivity::run(&a),
         Command::Demo(a) => demo::run(&a),
+        Command::Gdm(a) => gdm::run(&a),
     };
     match result {
         Ok(()) => 0,

@@ -45,13 +45,15 @@ pub struct Concrete {
     tau: f64,
 }
 
-/// A relaxed sample on the tape: `z` and its exact logarithm.
+/// A relaxed sample on the tape: `z`, its exact logarithm and the softmax normaliser.
 #[derive(Clone, Copy, Debug)]
 pub struct Relaxed {
     /// `softmax((a + g)/λ)`, rows on the simplex.
     pub z: Var,
     /// `log_softmax((a + g)/λ)`.
     pub log_z: Var,
+    /// `logsumexp((a + g)/λ)` of each row (`rows × 1`).
+    pub lse: Var,
 }
 
 impl Concrete {
@@ -126,10 +128,70 @@ impl Concrete {
     pub fn relaxed<T: Float>(&self, tape: &mut Tape<T>, logits: Var, gumbel: Var) -> Relaxed {
         let x = tape.add(logits, gumbel);
         let x = tape.scale(x, T::from_f64(1.0 / self.tau));
+        let lse = tape.logsumexp_rows(x);
+        let log_z = tape.sub(x, lse);
         Relaxed {
-            z: tape.softmax_rows(x),
-            log_z: tape.log_softmax_rows(x),
+            z: tape.exp(log_z),
+            log_z,
+            lse,
         }
+    }
+
+    /// `Σ_r ln p(z_r)` over all rows (`1 × 1`): [`Concrete::log_density_rows`] summed, with
+    /// only the log-sum-exp taken row by row.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    #[track_caller]
+    pub fn log_density_sum<T: Float>(&self, tape: &mut Tape<T>, logits: Var, log_z: Var) -> Var {
+        let (rows, k) = tape.shape(logits);
+        let lam = T::from_f64(self.tau);
+        let sa = tape.sum(logits);
+        let sz = tape.sum(log_z);
+        let x = tape.lin_comb(&[(logits, T::ONE), (log_z, -lam)]);
+        let l = tape.logsumexp_rows(x);
+        let sl = tape.sum(l);
+        let s = tape.lin_comb(&[(sa, T::ONE), (sz, -(lam + T::ONE)), (sl, -T::from_usize(k))]);
+        tape.add_scalar(s, T::from_f64(rows as f64 * self.norm_const(k)))
+    }
+
+    /// `Σ_r ln p(z_r)` at the density's own relaxed sample `s = relaxed(logits, g)`, in closed
+    /// form: there `a_k − λ ln z_k = −g_k + λ · lse_r`, so
+    /// `ln p(z) = c + Σ_k (a_k − (λ+1) ln z_k) − K (logsumexp_k(−g_k) + λ lse_r)` and the only
+    /// row-wise term is a constant of the noise. Equal in value and gradient to
+    /// [`Concrete::log_density_sum`] of `(logits, s.log_z)`.
+    ///
+    /// # Panics
+    /// If `gumbel` does not have the shape of `logits`.
+    #[track_caller]
+    pub fn log_density_self_sum<T: Float>(
+        &self,
+        tape: &mut Tape<T>,
+        logits: Var,
+        s: &Relaxed,
+        gumbel: &[T],
+    ) -> Var {
+        let (rows, k) = tape.shape(logits);
+        assert_eq!(gumbel.len(), rows * k, "log_density_self_sum: Gumbel shape");
+        let lam = T::from_f64(self.tau);
+        let sa = tape.sum(logits);
+        let sz = tape.sum(s.log_z);
+        let sl = tape.sum(s.lse);
+        let mut noise = 0.0;
+        let mut neg = vec![0.0; k];
+        for g in gumbel.chunks_exact(k.max(1)) {
+            neg.iter_mut().zip(g).for_each(|(n, g)| *n = -g.to_f64());
+            noise += logsumexp(&neg);
+        }
+        let kk = T::from_usize(k);
+        let v = tape.lin_comb(&[(sa, T::ONE), (sz, -(lam + T::ONE)), (sl, -kk * lam)]);
+        let c = rows as f64 * self.norm_const(k) - k as f64 * noise;
+        tape.add_scalar(v, T::from_f64(c))
+    }
+
+    /// `ln Γ(K) + (K−1) ln λ`.
+    fn norm_const(&self, k: usize) -> f64 {
+        ln_gamma(k as f64) + (k as f64 - 1.0) * self.tau.ln()
     }
 
     /// `ln p(z_r)` for every row (`rows × 1`), from logits and `ln z` (rows × K each): the
@@ -147,8 +209,7 @@ impl Concrete {
         let l = tape.logsumexp_rows(x);
         let kk = T::from_usize(k);
         let s = tape.lin_comb(&[(sa, T::ONE), (sz, -(lam + T::ONE)), (l, -kk)]);
-        let c = ln_gamma(k as f64) + (k as f64 - 1.0) * self.tau.ln();
-        tape.add_scalar(s, T::from_f64(c))
+        tape.add_scalar(s, T::from_f64(self.norm_const(k)))
     }
 }
 

@@ -148,7 +148,6 @@ impl<T: Float> Gdm<T> {
         let ql = self.posterior_logits(tape, v, &prep.data, y);
         // the M samples as row blocks
         let r = m * rt;
-        let mu = repeat(tape, mu, m);
         let cbase = repeat(tape, cbase, m);
         let ql = repeat(tape, ql, m);
         let g = tape.constant(r, k, gumbel);
@@ -168,17 +167,18 @@ impl<T: Float> Gdm<T> {
         let a = tape.add(a, a1);
         let (lp_rows, lq_rows) = match c.switching {
             Switching::Soft => (
-                concrete.log_density_rows(tape, a, s.log_z),
-                concrete.log_density_rows(tape, ql, s.log_z),
+                concrete.log_density_sum(tape, a, s.log_z),
+                concrete.log_density_self_sum(tape, ql, &s, gumbel),
             ),
             Switching::Hard => {
                 let la = tape.log_softmax_rows(a);
                 let lq = tape.log_softmax_rows(ql);
-                (tape.mul(z, la), tape.mul(z, lq))
+                let pa = tape.mul(z, la);
+                let pq = tape.mul(z, lq);
+                (tape.sum(pa), tape.sum(pq))
             }
         };
-        let log_prior = tape.sum(lp_rows);
-        let log_q = tape.sum(lq_rows);
+        let (log_prior, log_q) = (lp_rows, lq_rows);
         // emissions
         let mean = self.mix(tape, z, mu);
         let yr = repeat(tape, y, m);

@@ -111,17 +111,10 @@ impl<T: Float> Gdm<T> {
         tape.add(c, gd)
     }
 
-    /// `Σ_k z_k μ_k` for every row (`z` rows × K, `mu` rows × K·N → rows × N).
+    /// `Σ_k z_k μ_k` for every row: `z` is `R × K`, `mu` is `Rx × K·N` (state `k` in columns
+    /// `k·N .. (k+1)·N`) with `R` a multiple of `Rx` (the samples share the means); `R × N`.
     pub fn mix(&self, tape: &mut Tape<T>, z: Var, mu: Var) -> Var {
-        let (k, n) = (self.cfg.states, self.cfg.obs);
-        let terms: Vec<(Var, T)> = (0..k)
-            .map(|j| {
-                let zk = tape.slice_cols(z, j, 1);
-                let mk = tape.slice_cols(mu, j * n, n);
-                (tape.mul(mk, zk), T::ONE)
-            })
-            .collect();
-        tape.lin_comb(&terms)
+        tape.mix_rows(z, mu)
     }
 }
 

@@ -125,7 +125,6 @@ impl<T: Float> Gdm<T> {
         tape.clear();
         let v = self.record(tape);
         let mu = self.time_terms(tape, &v, prep).mu;
-        let mu = super::forward::repeat(tape, mu, samples);
         let zv = tape.constant(samples * rt, k, z);
         let mut mean = self.mix(tape, zv, mu);
         if c.emission == Emission::Poisson {
