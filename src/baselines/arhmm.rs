@@ -183,10 +183,12 @@ impl ArHmm {
                 "states, lags, restarts and iters must be at least 1",
             ));
         }
-        if !(cfg.tol.is_finite() && cfg.tol >= 0.0)
-            || !(cfg.transition_prior.is_finite() && cfg.transition_prior >= 0.0)
-            || !(cfg.cov_floor.is_finite() && cfg.cov_floor > 0.0)
-        {
+        let nonneg = |v: f64| v.is_finite() && v >= 0.0;
+        let valid = nonneg(cfg.tol)
+            && nonneg(cfg.transition_prior)
+            && cfg.cov_floor.is_finite()
+            && cfg.cov_floor > 0.0;
+        if !valid {
             return Err(ConfigError::new(
                 "arhmm",
                 "tol and transition_prior must be ≥ 0 and cov_floor positive",
@@ -548,20 +550,12 @@ fn stats(
         st.nk += g;
         let xt = &x[t * d..(t + 1) * d];
         let yt = &y[t * n..(t + 1) * n];
-        for i in 0..d {
-            let gi = g * xt[i];
-            for j in 0..d {
-                st.sxx[i * d + j] += gi * xt[j];
-            }
+        for (i, &xi) in xt.iter().enumerate() {
+            crate::dense::axpy(&mut st.sxx[i * d..(i + 1) * d], g * xi, xt);
         }
-        for i in 0..n {
-            let gi = g * yt[i];
-            for j in 0..d {
-                st.syx[i * d + j] += gi * xt[j];
-            }
-            for j in 0..n {
-                st.syy[i * n + j] += gi * yt[j];
-            }
+        for (i, &yi) in yt.iter().enumerate() {
+            crate::dense::axpy(&mut st.syx[i * d..(i + 1) * d], g * yi, xt);
+            crate::dense::axpy(&mut st.syy[i * n..(i + 1) * n], g * yi, yt);
         }
     }
     st

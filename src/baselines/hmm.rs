@@ -31,7 +31,7 @@ pub struct Smoothed {
 pub fn forward_backward(pi: &[f64], p: &[f64], ll: &[f64]) -> Smoothed {
     let k = pi.len();
     assert!(
-        k > 0 && p.len() == k * k && !ll.is_empty() && ll.len() % k == 0,
+        k > 0 && p.len() == k * k && !ll.is_empty() && ll.len().is_multiple_of(k),
         "forward_backward: sizes"
     );
     let t_len = ll.len() / k;
@@ -111,7 +111,7 @@ pub fn forward_backward(pi: &[f64], p: &[f64], ll: &[f64]) -> Smoothed {
 pub fn viterbi(pi: &[f64], p: &[f64], ll: &[f64]) -> Vec<usize> {
     let k = pi.len();
     assert!(
-        k > 0 && p.len() == k * k && !ll.is_empty() && ll.len() % k == 0,
+        k > 0 && p.len() == k * k && !ll.is_empty() && ll.len().is_multiple_of(k),
         "viterbi: sizes"
     );
     let t_len = ll.len() / k;

@@ -102,9 +102,9 @@ pub fn hungarian(cost: &[f64], rows: usize, cols: usize) -> Vec<usize> {
         }
     }
     let mut out = vec![usize::MAX; rows];
-    for j in 1..=m {
-        if p[j] != 0 {
-            let (r, c) = (p[j] - 1, j - 1);
+    for (j, &pj) in p.iter().enumerate().skip(1) {
+        if pj != 0 {
+            let (r, c) = (pj - 1, j - 1);
             if transposed {
                 out[c] = r;
             } else {

@@ -63,7 +63,7 @@ pub fn knn_predict(
         return Err(ConfigError::new("k", "must be at least 1"));
     }
     check_features("train", train, train_labels.len(), dim)?;
-    if query.len() % dim.max(1) != 0 || query.iter().any(|x| !x.is_finite()) {
+    if !query.len().is_multiple_of(dim.max(1)) || query.iter().any(|x| !x.is_finite()) {
         return Err(ConfigError::new(
             "query",
             "features must be finite rows of the training dimension",
@@ -204,7 +204,7 @@ pub fn r2_score(
     n: usize,
     rows_used: Option<&[bool]>,
 ) -> Result<f64, ConfigError> {
-    if n == 0 || y.len() % n != 0 || y.len() != yhat.len() {
+    if n == 0 || !y.len().is_multiple_of(n) || y.len() != yhat.len() {
         return Err(ConfigError::new(
             "r2",
             format!(

@@ -28,7 +28,9 @@ fn hungarian_matches_brute_force() {
     let mut rng = neurodyn::rng::seeded(0);
     for n in 1..=6 {
         for m in n..=n + 2 {
-            let cost: Vec<f64> = (0..n * m).map(|_| rng.random::<f64>() * 10.0 - 3.0).collect();
+            let cost: Vec<f64> = (0..n * m)
+                .map(|_| rng.random::<f64>() * 10.0 - 3.0)
+                .collect();
             let a = hungarian(&cost, n, m);
             let got: f64 = (0..n).map(|i| cost[i * m + a[i]]).sum();
             let mut seen = a.clone();
@@ -44,7 +46,10 @@ fn hungarian_matches_brute_force() {
             // more rows than columns: the transpose, extra rows unassigned
             let t: Vec<f64> = (0..m * n).map(|q| cost[(q % n) * m + q / n]).collect();
             let b = hungarian(&t, m, n);
-            let got_t: f64 = (0..m).filter(|&i| b[i] != usize::MAX).map(|i| t[i * n + b[i]]).sum();
+            let got_t: f64 = (0..m)
+                .filter(|&i| b[i] != usize::MAX)
+                .map(|i| t[i * n + b[i]])
+                .sum();
             assert!((got_t - best).abs() < 1e-9, "{m}×{n}");
             assert_eq!(b.iter().filter(|&&j| j == usize::MAX).count(), m - n);
         }
@@ -65,9 +70,15 @@ fn state_metrics() {
     // kNN: majority of the 3 nearest; a 2–1 vote wins; ties go to the smaller label
     let train = [0.0, 0.1, 0.2, 1.0, 1.1, 1.2];
     let labels = [0, 0, 1, 1, 1, 0];
-    assert_eq!(knn_predict(&train, &labels, &[0.05, 1.05], 1, 3).unwrap(), vec![0, 1]);
+    assert_eq!(
+        knn_predict(&train, &labels, &[0.05, 1.05], 1, 3).unwrap(),
+        vec![0, 1]
+    );
     assert_eq!(knn_predict(&train, &labels, &[0.6], 1, 6).unwrap(), vec![0]);
-    assert_eq!(knn_accuracy(&train, &labels, &[0.05, 1.05], &[0, 0], 1, 3).unwrap(), 0.5);
+    assert_eq!(
+        knn_accuracy(&train, &labels, &[0.05, 1.05], &[0, 0], 1, 3).unwrap(),
+        0.5
+    );
     assert!(knn_accuracy(&train, &labels, &[f64::NAN], &[0], 1, 3).is_err());
     assert!(knn_accuracy(&train, &labels, &[0.1], &[0], 1, 0).is_err());
     assert!(knn_accuracy(&[], &[], &[0.1], &[0], 1, 3).is_err());
@@ -136,10 +147,16 @@ fn forward_backward_and_viterbi_match_enumeration() {
             p[i * k..(i + 1) * k].iter_mut().for_each(|v| *v /= s);
         }
         // log-likelihoods far from 0, to exercise the shifts
-        let ll: Vec<f64> = (0..t * k).map(|_| -300.0 + 5.0 * rng.random::<f64>()).collect();
+        let ll: Vec<f64> = (0..t * k)
+            .map(|_| -300.0 + 5.0 * rng.random::<f64>())
+            .collect();
         let fb = forward_backward(&pi, &p, &ll);
         let (lz, marg, pair, path) = enumerate(&pi, &p, &ll, k);
-        assert!((fb.log_likelihood - lz).abs() < 1e-9 * lz.abs(), "{} vs {lz}", fb.log_likelihood);
+        assert!(
+            (fb.log_likelihood - lz).abs() < 1e-9 * lz.abs(),
+            "{} vs {lz}",
+            fb.log_likelihood
+        );
         for (a, b) in fb.gamma.iter().zip(&marg) {
             assert!((a - b).abs() < 1e-10);
         }
@@ -165,7 +182,9 @@ fn arhmm_recovers_a_two_regime_switching_process() {
             let (p0, p1) = (y[(t - 1) * 2], y[(t - 1) * 2 + 1]);
             let n: f64 = rng.random::<f64>() - 0.5;
             y.push(a[s][0] * p0 + a[s][1] * p1 + 0.05 * n);
-            y.push(a[s][2] * p0 + a[s][3] * p1 + 0.05 * (rng.random::<f64>() - 0.5) + 0.3 * s as f64);
+            y.push(
+                a[s][2] * p0 + a[s][3] * p1 + 0.05 * (rng.random::<f64>() - 0.5) + 0.3 * s as f64,
+            );
             lab.push(s);
         }
         truth.extend(lab);
@@ -189,21 +208,39 @@ fn arhmm_recovers_a_two_regime_switching_process() {
     let post = model.posterior(&data);
     let hard = neurodyn::metrics::argmax_rows(&post, 2);
     assert!(matched_accuracy(&hard, &truth).unwrap() > 0.95);
-    assert!((model.log_likelihood(&data) - rep.log_likelihood).abs() < 1e-6 * rep.log_likelihood.abs());
+    assert!(
+        (model.log_likelihood(&data) - rep.log_likelihood).abs() < 1e-6 * rep.log_likelihood.abs()
+    );
     assert!(model.reconstruction_r2(&data) > 0.9);
     let f = model.forecast_r2(&data, 3);
     assert_eq!(f.len(), 3);
     assert!(f[0] > f[2] && f[0] > 0.8, "{f:?}");
     // bad settings
     for bad in [
-        ArHmmConfig { states: 0, ..Default::default() },
-        ArHmmConfig { restarts: 0, ..Default::default() },
-        ArHmmConfig { cov_floor: 0.0, ..Default::default() },
+        ArHmmConfig {
+            states: 0,
+            ..Default::default()
+        },
+        ArHmmConfig {
+            restarts: 0,
+            ..Default::default()
+        },
+        ArHmmConfig {
+            cov_floor: 0.0,
+            ..Default::default()
+        },
     ] {
         assert!(ArHmm::fit(&bad, &data, &mut neurodyn::rng::seeded(0)).is_err());
     }
     let tiny = Sequences::new(vec![0.0; 6], 3, 2).unwrap();
-    assert!(ArHmm::fit(&ArHmmConfig::default(), &tiny, &mut neurodyn::rng::seeded(0)).is_err());
+    assert!(
+        ArHmm::fit(
+            &ArHmmConfig::default(),
+            &tiny,
+            &mut neurodyn::rng::seeded(0)
+        )
+        .is_err()
+    );
 }
 
 /// `(counts, switches, mean max z)` of labelled soft states.
@@ -253,13 +290,20 @@ fn nascar_generator_has_the_reference_statistics() {
                 assert!((msw - rsw as f64).abs() <= 3.0, "switches {msw} vs {rsw}");
                 for o in &ours {
                     for k in 0..4 {
-                        assert!((o.0[k] as f64 - rc[k] as f64).abs() <= 15.0, "{:?} vs {rc:?}", o.0);
+                        assert!(
+                            (o.0[k] as f64 - rc[k] as f64).abs() <= 15.0,
+                            "{:?} vs {rc:?}",
+                            o.0
+                        );
                     }
                 }
                 assert!(mmm > 0.99 && rmm > 0.99);
             }
             Variant::SoftSticky => {
-                assert!((msw - rsw as f64).abs() < 0.2 * rsw as f64, "switches {msw} vs {rsw}");
+                assert!(
+                    (msw - rsw as f64).abs() < 0.2 * rsw as f64,
+                    "switches {msw} vs {rsw}"
+                );
                 assert!((mmm - rmm).abs() < 0.05, "mean max z {mmm} vs {rmm}");
             }
         }
@@ -269,8 +313,26 @@ fn nascar_generator_has_the_reference_statistics() {
     assert_eq!(tr.c, te.c);
     assert_ne!(tr.labels, te.labels);
     assert!(train_test(Variant::Standard, 2, 2, 300, 10).is_err());
-    assert!(generate(Variant::Standard, 0, 10, None, &mut neurodyn::rng::seeded(0)).is_err());
-    assert!(generate(Variant::Standard, 10, 10, Some(&[1.0; 3]), &mut neurodyn::rng::seeded(0)).is_err());
+    assert!(
+        generate(
+            Variant::Standard,
+            0,
+            10,
+            None,
+            &mut neurodyn::rng::seeded(0)
+        )
+        .is_err()
+    );
+    assert!(
+        generate(
+            Variant::Standard,
+            10,
+            10,
+            Some(&[1.0; 3]),
+            &mut neurodyn::rng::seeded(0)
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -283,9 +345,18 @@ fn lorenz_generator_visits_both_lobes() {
     assert!(switches >= 4, "{switches}");
     assert!(d.y.iter().all(|v| v.is_finite() && v.abs() < 20.0));
     for bad in [
-        LorenzConfig { steps: 0, ..Default::default() },
-        LorenzConfig { dt: 0.0, ..Default::default() },
-        LorenzConfig { noise: -1.0, ..Default::default() },
+        LorenzConfig {
+            steps: 0,
+            ..Default::default()
+        },
+        LorenzConfig {
+            dt: 0.0,
+            ..Default::default()
+        },
+        LorenzConfig {
+            noise: -1.0,
+            ..Default::default()
+        },
     ] {
         assert!(lorenz(&bad, &mut neurodyn::rng::seeded(0)).is_err());
     }

@@ -3,9 +3,9 @@
 //! temperatures, and its tape forms agree with each other and with the plain one.
 
 use neurodyn::models::gdm::{Concrete, gumbel_noise, straight_through};
+use neurodyn::tape::ParamStore;
 use neurodyn::tape::Tape;
 use neurodyn::tape::check::{GradCheckOptions, gradcheck};
-use neurodyn::tape::ParamStore;
 
 /// Tanh-sinh nodes on (0, 1): `(ln x, ln(1 − x), weight)`, computed in log space so that
 /// nodes within 1e-300 of either end keep their precision.
@@ -50,8 +50,11 @@ fn density_integrates_to_one_for_two_states() {
 fn density_integrates_to_one_for_three_states() {
     // z = (s, (1 − s) w, (1 − s)(1 − w)),  dz₁dz₂ = (1 − s) ds dw
     let nodes = tanh_sinh(0.04, 4.0);
-    for (tau, logits) in [(0.5, [0.3, -0.4, 0.9]), (0.99, [0.0, 0.0, 0.0]), (1.5, [1.0, -1.0, 0.2])]
-    {
+    for (tau, logits) in [
+        (0.5, [0.3, -0.4, 0.9]),
+        (0.99, [0.0, 0.0, 0.0]),
+        (1.5, [1.0, -1.0, 0.2]),
+    ] {
         let c = Concrete::new(tau).unwrap();
         let mut total = 0.0;
         for &(ls, l1s, ws) in &nodes {
@@ -170,7 +173,13 @@ fn tape_density(tau: f64, a: &[f64], g: &[f64], k: usize) -> (f64, f64, f64, Vec
     let g1 = t.grad(av).to_vec();
     t.backward(closed);
     let g2 = t.grad(av).to_vec();
-    (t.scalar(by_rows), t.scalar(summed), t.scalar(closed), g1, g2)
+    (
+        t.scalar(by_rows),
+        t.scalar(summed),
+        t.scalar(closed),
+        g1,
+        g2,
+    )
 }
 
 #[test]
@@ -179,14 +188,25 @@ fn tape_forms_agree_and_stay_finite_at_small_temperatures() {
     let mut rng = neurodyn::rng::seeded(3);
     let mut g = vec![0.0; 6 * k];
     gumbel_noise(&mut rng, &mut g);
-    let a: Vec<f64> = (0..6 * k).map(|i| ((i * 7) % 11) as f64 * 0.9 - 4.0).collect();
+    let a: Vec<f64> = (0..6 * k)
+        .map(|i| ((i * 7) % 11) as f64 * 0.9 - 4.0)
+        .collect();
     for tau in [1e-3, 0.05, 0.5, 0.99, 3.0] {
         let (r, s, c, g1, g2) = tape_density(tau, &a, &g, k);
         assert!(r.is_finite() && s.is_finite() && c.is_finite(), "τ = {tau}");
-        assert!((r - s).abs() <= 1e-9 * r.abs().max(1.0), "τ = {tau}: rows {r} vs sum {s}");
-        assert!((c - s).abs() <= 1e-9 * s.abs().max(1.0), "τ = {tau}: closed {c} vs sum {s}");
+        assert!(
+            (r - s).abs() <= 1e-9 * r.abs().max(1.0),
+            "τ = {tau}: rows {r} vs sum {s}"
+        );
+        assert!(
+            (c - s).abs() <= 1e-9 * s.abs().max(1.0),
+            "τ = {tau}: closed {c} vs sum {s}"
+        );
         for (x, y) in g1.iter().zip(&g2) {
-            assert!(x.is_finite() && (x - y).abs() <= 1e-8 * x.abs().max(1.0), "τ = {tau}: {x} vs {y}");
+            assert!(
+                x.is_finite() && (x - y).abs() <= 1e-8 * x.abs().max(1.0),
+                "τ = {tau}: {x} vs {y}"
+            );
         }
         // against the plain density, row by row
         let cc = Concrete::new(tau).unwrap();
@@ -198,7 +218,10 @@ fn tape_forms_agree_and_stay_finite_at_small_temperatures() {
         let plain: f64 = (0..6)
             .map(|r| cc.log_density_log(&a[r * k..(r + 1) * k], &lz[r * k..(r + 1) * k]))
             .sum();
-        assert!((plain - s).abs() <= 1e-9 * s.abs().max(1.0), "τ = {tau}: plain {plain} vs {s}");
+        assert!(
+            (plain - s).abs() <= 1e-9 * s.abs().max(1.0),
+            "τ = {tau}: plain {plain} vs {s}"
+        );
     }
     // at τ = 1e-3 some coordinates underflow to exactly 0 while ln z stays finite
     let c = Concrete::new(1e-3).unwrap();
@@ -218,10 +241,24 @@ fn density_gradients_match_finite_differences() {
     gumbel_noise(&mut rng, &mut g);
     let mut store = ParamStore::<f64>::new();
     let a = store
-        .add("a", 5, k, &(0..5 * k).map(|i| (i as f64 * 0.37).sin()).collect::<Vec<_>>())
+        .add(
+            "a",
+            5,
+            k,
+            &(0..5 * k)
+                .map(|i| (i as f64 * 0.37).sin())
+                .collect::<Vec<_>>(),
+        )
         .unwrap();
     let b = store
-        .add("b", 5, k, &(0..5 * k).map(|i| (i as f64 * 0.71).cos()).collect::<Vec<_>>())
+        .add(
+            "b",
+            5,
+            k,
+            &(0..5 * k)
+                .map(|i| (i as f64 * 0.71).cos())
+                .collect::<Vec<_>>(),
+        )
         .unwrap();
     for tau in [0.2, 0.99] {
         let c = Concrete::new(tau).unwrap();

@@ -54,7 +54,15 @@ fn elbo_gradient_matches_finite_differences() {
     let d = Sequences::new(series(9, 4, 0.0), 9, 4).unwrap();
     check_elbo(base.clone(), &d, 3, 1);
     // small temperature
-    check_elbo(GdmConfig { tau: 0.3, ..base.clone() }, &d, 2, 2);
+    check_elbo(
+        GdmConfig {
+            tau: 0.3,
+            ..base.clone()
+        },
+        &d,
+        2,
+        2,
+    );
     // several lags and a frozen-F configuration (the gradient still exists)
     check_elbo(
         GdmConfig {
@@ -67,15 +75,34 @@ fn elbo_gradient_matches_finite_differences() {
         3,
     );
     // trials of different lengths
-    let trials = Sequences::from_trials(&[&series(5, 4, 0.3), &series(3, 4, 1.0), &series(1, 4, 2.0)], 4)
-        .unwrap();
-    check_elbo(GdmConfig { lags: 2, ..base.clone() }, &trials, 2, 4);
+    let trials = Sequences::from_trials(
+        &[&series(5, 4, 0.3), &series(3, 4, 1.0), &series(1, 4, 2.0)],
+        4,
+    )
+    .unwrap();
+    check_elbo(
+        GdmConfig {
+            lags: 2,
+            ..base.clone()
+        },
+        &trials,
+        2,
+        4,
+    );
     // inputs
     let with_u = Sequences::new(series(7, 4, 0.5), 7, 4)
         .unwrap()
         .with_inputs(series(7, 2, 1.5), 2)
         .unwrap();
-    check_elbo(GdmConfig { inputs: 2, ..base.clone() }, &with_u, 2, 5);
+    check_elbo(
+        GdmConfig {
+            inputs: 2,
+            ..base.clone()
+        },
+        &with_u,
+        2,
+        5,
+    );
     // Poisson counts
     let counts: Vec<f64> = (0..8 * 4).map(|i| ((i * 5) % 7) as f64).collect();
     let pc = Sequences::new(counts, 8, 4).unwrap();
@@ -141,8 +168,18 @@ fn trials_are_independent_and_padding_is_ignored() {
     let both = Sequences::from_trials(&[&a, &b], 2).unwrap();
     // one sample: noise rows for trial a then trial b
     let g = gumbel(10 * 3, 3);
-    let pa = parts(&model, &Sequences::new(a.clone(), 6, 2).unwrap(), &g[..18], 1);
-    let pb = parts(&model, &Sequences::new(b.clone(), 4, 2).unwrap(), &g[18..], 1);
+    let pa = parts(
+        &model,
+        &Sequences::new(a.clone(), 6, 2).unwrap(),
+        &g[..18],
+        1,
+    );
+    let pb = parts(
+        &model,
+        &Sequences::new(b.clone(), 4, 2).unwrap(),
+        &g[18..],
+        1,
+    );
     let pab = parts(&model, &both, &g, 1);
     for i in 0..3 {
         assert!(
@@ -161,7 +198,9 @@ fn trials_are_independent_and_padding_is_ignored() {
     mask[10..].fill(false);
     let padded = Sequences::from_padded(&y, &mask, 2, 6, 2).unwrap();
     assert_eq!(padded, both);
-    let gap = [true, false, true, true, true, true, true, true, true, true, true, true];
+    let gap = [
+        true, false, true, true, true, true, true, true, true, true, true, true,
+    ];
     assert!(Sequences::from_padded(&y, &gap, 2, 6, 2).is_err());
 }
 
@@ -169,14 +208,62 @@ fn trials_are_independent_and_padding_is_ignored() {
 fn bad_input_is_an_error_not_a_panic() {
     let ok = GdmConfig::default();
     for (cfg, field) in [
-        (GdmConfig { states: 1, ..ok.clone() }, "states"),
-        (GdmConfig { states: 0, ..ok.clone() }, "states"),
-        (GdmConfig { tau: 0.0, ..ok.clone() }, "tau"),
-        (GdmConfig { tau: -0.5, ..ok.clone() }, "tau"),
-        (GdmConfig { tau: f64::NAN, ..ok.clone() }, "tau"),
-        (GdmConfig { obs: 0, ..ok.clone() }, "obs"),
-        (GdmConfig { proj: 0, ..ok.clone() }, "proj"),
-        (GdmConfig { lags: 0, ..ok.clone() }, "lags"),
+        (
+            GdmConfig {
+                states: 1,
+                ..ok.clone()
+            },
+            "states",
+        ),
+        (
+            GdmConfig {
+                states: 0,
+                ..ok.clone()
+            },
+            "states",
+        ),
+        (
+            GdmConfig {
+                tau: 0.0,
+                ..ok.clone()
+            },
+            "tau",
+        ),
+        (
+            GdmConfig {
+                tau: -0.5,
+                ..ok.clone()
+            },
+            "tau",
+        ),
+        (
+            GdmConfig {
+                tau: f64::NAN,
+                ..ok.clone()
+            },
+            "tau",
+        ),
+        (
+            GdmConfig {
+                obs: 0,
+                ..ok.clone()
+            },
+            "obs",
+        ),
+        (
+            GdmConfig {
+                proj: 0,
+                ..ok.clone()
+            },
+            "proj",
+        ),
+        (
+            GdmConfig {
+                lags: 0,
+                ..ok.clone()
+            },
+            "lags",
+        ),
         (
             GdmConfig {
                 posterior: PosteriorKind::BiGru { hidden: 0 },
@@ -190,20 +277,41 @@ fn bad_input_is_an_error_not_a_panic() {
     }
     // data
     let e = Sequences::<f64>::new(vec![0.0, f64::NAN, 1.0, 2.0], 2, 2).unwrap_err();
-    assert!(e.reason.contains("NaN observation at step 0, channel 1"), "{e}");
+    assert!(
+        e.reason.contains("NaN observation at step 0, channel 1"),
+        "{e}"
+    );
     let e = Sequences::<f64>::new(vec![0.0, f64::INFINITY], 2, 1).unwrap_err();
     assert!(e.reason.contains("infinite"), "{e}");
-    assert!(Sequences::<f64>::new(vec![], 0, 3).unwrap_err().reason.contains("empty"));
-    assert!(Sequences::<f64>::from_trials(&[], 3).unwrap_err().reason.contains("empty"));
+    assert!(
+        Sequences::<f64>::new(vec![], 0, 3)
+            .unwrap_err()
+            .reason
+            .contains("empty")
+    );
+    assert!(
+        Sequences::<f64>::from_trials(&[], 3)
+            .unwrap_err()
+            .reason
+            .contains("empty")
+    );
     assert!(Sequences::<f64>::new(vec![0.0; 5], 2, 3).is_err());
-    assert!(Sequences::<f64>::new(vec![0.0; 6], 2, 3).unwrap().with_inputs(vec![0.0; 3], 2).is_err());
+    assert!(
+        Sequences::<f64>::new(vec![0.0; 6], 2, 3)
+            .unwrap()
+            .with_inputs(vec![0.0; 3], 2)
+            .is_err()
+    );
     let e = Sequences::<f64>::from_trials(&[&[1.0, 2.0], &[]], 2).unwrap_err();
     assert_eq!(e.field, "y[1]");
     // data that does not fit the model
     let model = Gdm::<f64>::new(ok.clone(), &mut neurodyn::rng::seeded(0)).unwrap();
     let wrong = Sequences::new(vec![0.0; 12], 4, 3).unwrap();
     let e = model.prepare(&wrong).unwrap_err();
-    assert!(e.reason.contains("3 channels") && e.reason.contains("N = 10"), "{e}");
+    assert!(
+        e.reason.contains("3 channels") && e.reason.contains("N = 10"),
+        "{e}"
+    );
     let mut rng = neurodyn::rng::seeded(0);
     assert!(model.soft_states(&wrong, 5, &mut rng).is_err());
     assert!(model.forecast(&wrong, 3, 5, &mut rng).is_err());
@@ -223,14 +331,31 @@ fn bad_input_is_an_error_not_a_panic() {
     // training settings
     let mut m = model.clone();
     for bad in [
-        GdmFitConfig { iters: 0, ..Default::default() },
-        GdmFitConfig { samples: 0, ..Default::default() },
-        GdmFitConfig { lr: -1.0, ..Default::default() },
-        GdmFitConfig { clip: Some(0.0), ..Default::default() },
+        GdmFitConfig {
+            iters: 0,
+            ..Default::default()
+        },
+        GdmFitConfig {
+            samples: 0,
+            ..Default::default()
+        },
+        GdmFitConfig {
+            lr: -1.0,
+            ..Default::default()
+        },
+        GdmFitConfig {
+            clip: Some(0.0),
+            ..Default::default()
+        },
     ] {
         assert!(fit(&mut m, &right, &bad, &mut rng, |_| Control::Continue).is_err());
     }
-    assert!(fit(&mut m, &wrong, &GdmFitConfig::default(), &mut rng, |_| Control::Continue).is_err());
+    assert!(
+        fit(&mut m, &wrong, &GdmFitConfig::default(), &mut rng, |_| {
+            Control::Continue
+        })
+        .is_err()
+    );
 }
 
 #[test]
@@ -257,10 +382,18 @@ fn training_raises_the_elbo_and_freezing_keeps_f() {
     let first: f64 = rep.elbo[..10].iter().sum::<f64>() / 10.0;
     let last: f64 = rep.elbo[110..].iter().sum::<f64>() / 10.0;
     assert!(last > first + 10.0, "ELBO {first} → {last}");
-    assert_eq!(model.store().get(model.f_id()), f0.as_slice(), "F is frozen");
+    assert_eq!(
+        model.store().get(model.f_id()),
+        f0.as_slice(),
+        "F is frozen"
+    );
     // the observer can stop a run; early stopping ends a run that no longer improves
     let rep = fit(&mut model, &d, &fc, &mut rng, |r| {
-        if r.iter == 5 { Control::Stop } else { Control::Continue }
+        if r.iter == 5 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
     })
     .unwrap();
     assert_eq!((rep.iters, rep.stop), (5, GdmStop::Interrupted));
@@ -274,14 +407,33 @@ fn training_raises_the_elbo_and_freezing_keeps_f() {
     assert_eq!(rep.stop, GdmStop::EarlyStopped);
     assert!(rep.iters > 100 && rep.iters < 400, "{}", rep.iters);
     // f32 and f64 training from the same start agree closely over a few steps
-    let cfg = GdmConfig { states: 2, obs: 3, proj: 2, ..GdmConfig::default() };
+    let cfg = GdmConfig {
+        states: 2,
+        obs: 3,
+        proj: 2,
+        ..GdmConfig::default()
+    };
     let m64 = Gdm::<f64>::new(cfg, &mut neurodyn::rng::seeded(1)).unwrap();
     let mut a = m64.clone();
     let mut b = m64.cast::<f32>();
-    let few = GdmFitConfig { iters: 5, samples: 2, early_stop: None, ..Default::default() };
-    let ra = fit(&mut a, &d, &few, &mut neurodyn::rng::seeded(2), |_| Control::Continue).unwrap();
-    let rb = fit(&mut b, &d.cast(), &few, &mut neurodyn::rng::seeded(2), |_| Control::Continue)
-        .unwrap();
+    let few = GdmFitConfig {
+        iters: 5,
+        samples: 2,
+        early_stop: None,
+        ..Default::default()
+    };
+    let ra = fit(&mut a, &d, &few, &mut neurodyn::rng::seeded(2), |_| {
+        Control::Continue
+    })
+    .unwrap();
+    let rb = fit(
+        &mut b,
+        &d.cast(),
+        &few,
+        &mut neurodyn::rng::seeded(2),
+        |_| Control::Continue,
+    )
+    .unwrap();
     for (x, y) in ra.elbo.iter().zip(&rb.elbo) {
         assert!((x - y).abs() < 1e-3 * x.abs().max(1.0), "{x} vs {y}");
     }
@@ -328,8 +480,10 @@ fn inference_shapes_and_simplex() {
 #[test]
 fn reference_case_loss_from_the_library() {
     // the case in tests/data/cases, evaluated through the library API
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases/gdm_neg_elbo.json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases/gdm_neg_elbo.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let exp: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(path.with_extension("expected.json")).unwrap(),
     )

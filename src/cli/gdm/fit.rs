@@ -109,7 +109,7 @@ pub fn run(a: &FitArgs) -> Result<(), CliError> {
     let every = (fit_cfg.iters / 10).max(1);
     let quiet = a.quiet || a.json;
     let mut observer = |r: &GdmIter| {
-        if !quiet && (r.iter == 1 || r.iter % every == 0) {
+        if !quiet && (r.iter == 1 || r.iter.is_multiple_of(every)) {
             eprintln!(
                 "iter {}/{}  ELBO {:.2}  lr {:.1e}  |∇| {:.3e}",
                 r.iter, fit_cfg.iters, r.elbo, r.lr, r.grad_norm

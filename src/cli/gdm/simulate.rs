@@ -29,6 +29,9 @@ pub struct SimulateArgs {
     pub out: PathBuf,
 }
 
+/// Named arrays of an `.npz`.
+type Named = Vec<(String, Array)>;
+
 fn arr(rows: usize, cols: usize, v: &[f64]) -> Result<Array, CliError> {
     Array::from_matrix(rows, cols, v.to_vec()).map_err(|e| CliError::failure(e.to_string()))
 }
@@ -55,37 +58,36 @@ pub fn run(a: &SimulateArgs) -> Result<(), CliError> {
             a.out.display()
         )));
     }
-    // (name, rows, cols, values) arrays, the observations and labels for CSV/npy
-    let (arrays, y, lab, n): (Vec<(String, Array)>, Vec<f64>, Vec<usize>, usize) =
-        if a.data == "lorenz" {
-            let cfg = LorenzConfig {
-                steps: a.steps,
-                obs: a.obs,
-                ..LorenzConfig::default()
-            };
-            let d = lorenz(&cfg, &mut crate::rng::seeded(a.seed))
-                .map_err(|e| CliError::input(e.to_string()))?;
-            let arrays = vec![
-                ("y".to_string(), arr(a.steps, a.obs, &d.y)?),
-                ("x".to_string(), arr(a.steps, 3, &d.x)?),
-                ("labels".to_string(), labels(&d.labels)?),
-                ("C".to_string(), arr(a.obs, 3, &d.c)?),
-            ];
-            (arrays, d.y, d.labels, a.obs)
-        } else {
-            let variant: Variant = a.data.parse().map_err(|e: crate::ConfigError| {
-                CliError::input(format!("{} (or lorenz)", e.reason))
-            })?;
-            let test_seed = a.test_seed.unwrap_or(a.seed.wrapping_add(1));
-            let (tr, te) = train_test(variant, a.seed, test_seed, a.steps, a.obs)
-                .map_err(|e| CliError::input(format!("--test-seed: {}", e.reason)))?;
-            let mut arrays = Vec::new();
-            for (p, d) in [("train", &tr), ("test", &te)] {
-                arrays.extend(nascar_arrays(p, d, a.steps, a.obs)?);
-            }
-            arrays.push(("C".to_string(), arr(a.obs, 2, &tr.c)?));
-            (arrays, tr.y, tr.labels, a.obs)
+    // named arrays for .npz, the observations and labels for CSV/npy
+    let (arrays, y, lab, n): (Named, Vec<f64>, Vec<usize>, usize) = if a.data == "lorenz" {
+        let cfg = LorenzConfig {
+            steps: a.steps,
+            obs: a.obs,
+            ..LorenzConfig::default()
         };
+        let d = lorenz(&cfg, &mut crate::rng::seeded(a.seed))
+            .map_err(|e| CliError::input(e.to_string()))?;
+        let arrays = vec![
+            ("y".to_string(), arr(a.steps, a.obs, &d.y)?),
+            ("x".to_string(), arr(a.steps, 3, &d.x)?),
+            ("labels".to_string(), labels(&d.labels)?),
+            ("C".to_string(), arr(a.obs, 3, &d.c)?),
+        ];
+        (arrays, d.y, d.labels, a.obs)
+    } else {
+        let variant: Variant = a.data.parse().map_err(|e: crate::ConfigError| {
+            CliError::input(format!("{} (or lorenz)", e.reason))
+        })?;
+        let test_seed = a.test_seed.unwrap_or(a.seed.wrapping_add(1));
+        let (tr, te) = train_test(variant, a.seed, test_seed, a.steps, a.obs)
+            .map_err(|e| CliError::input(format!("--test-seed: {}", e.reason)))?;
+        let mut arrays = Vec::new();
+        for (p, d) in [("train", &tr), ("test", &te)] {
+            arrays.extend(nascar_arrays(p, d, a.steps, a.obs)?);
+        }
+        arrays.push(("C".to_string(), arr(a.obs, 2, &tr.c)?));
+        (arrays, tr.y, tr.labels, a.obs)
+    };
     let fail = |e: crate::io::DataError| CliError::failure(format!("{}: {e}", a.out.display()));
     match ext.as_str() {
         "npz" => {
@@ -122,12 +124,7 @@ pub fn run(a: &SimulateArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn nascar_arrays(
-    prefix: &str,
-    d: &Nascar,
-    steps: usize,
-    n: usize,
-) -> Result<Vec<(String, Array)>, CliError> {
+fn nascar_arrays(prefix: &str, d: &Nascar, steps: usize, n: usize) -> Result<Named, CliError> {
     Ok(vec![
         (format!("{prefix}_y"), arr(steps, n, &d.y)?),
         (format!("{prefix}_x"), arr(steps, 2, &d.x)?),

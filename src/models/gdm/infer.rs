@@ -189,7 +189,7 @@ impl<T: Float> Gdm<T> {
             let mut lagged = Vec::with_capacity(lags);
             for l in 1..=lags {
                 for p in 0..samples {
-                    for s in 0..rt {
+                    for (s, &st) in step.iter().enumerate() {
                         let row = p * rt + s;
                         let dst = &mut xbuf[row * n..(row + 1) * n];
                         if j > l {
@@ -197,7 +197,7 @@ impl<T: Float> Gdm<T> {
                         } else {
                             // observed y_{s + j − l}, if inside the trial
                             let back = l - j; // steps before s
-                            if step[s] >= back {
+                            if st >= back {
                                 let src = s - back;
                                 dst.copy_from_slice(&y[src * n..(src + 1) * n]);
                             } else {
@@ -216,10 +216,10 @@ impl<T: Float> Gdm<T> {
             };
             let u = (ni > 0).then(|| {
                 for p in 0..samples {
-                    for s in 0..rt {
+                    for (s, &e) in end.iter().enumerate() {
                         let row = p * rt + s;
                         let dst = &mut ubuf[row * ni..(row + 1) * ni];
-                        if s + j < end[s] {
+                        if s + j < e {
                             let src = s + j;
                             dst.copy_from_slice(&data.u()[src * ni..(src + 1) * ni]);
                         } else {
