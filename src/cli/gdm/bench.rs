@@ -15,7 +15,9 @@ use std::time::Instant;
 /// Options of `neurodyn gdm bench`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// nascar (standard) or nascar-soft (soft-sticky).
+    /// nascar (standard) or nascar-soft (soft-sticky), generated anew for every seed; or an
+    /// .npz file with train_y, train_labels, test_y, test_labels used for every seed (the
+    /// authors' protocol: fixed data, the seed changes the model only).
     pub data: String,
     /// Number of seeds (seed s: training data from seed s, test data from seed 1000 + s,
     /// model initialisation from seed s).
@@ -61,10 +63,36 @@ struct Row {
 
 /// Runs the benchmark.
 pub fn run(a: &BenchArgs) -> Result<(), CliError> {
-    let variant: Variant = a
-        .data
-        .parse()
-        .map_err(|e: crate::ConfigError| CliError::input(e.reason))?;
+    // generated data (a fresh training and test sequence per seed) or a fixed file
+    let fixed = if a.data.to_ascii_lowercase().ends_with(".npz") {
+        let l = super::data::load(std::path::Path::new(&a.data), None, None)?;
+        let test = l.test.ok_or_else(|| {
+            CliError::input(format!("{}: no test_y array for the test sequence", a.data))
+        })?;
+        if l.train.labels.is_none() || test.labels.is_none() {
+            return Err(CliError::input(format!(
+                "{}: the benchmark needs train_labels and test_labels",
+                a.data
+            )));
+        }
+        if test.obs != l.train.obs {
+            return Err(CliError::input(format!(
+                "{}: test_y has {} channels, train_y {}",
+                a.data, test.obs, l.train.obs
+            )));
+        }
+        Some((l.train, test))
+    } else {
+        None
+    };
+    let variant: Option<Variant> = match &fixed {
+        Some(_) => None,
+        None => Some(
+            a.data
+                .parse()
+                .map_err(|e: crate::ConfigError| CliError::input(format!("{} (or an .npz file)", e.reason)))?,
+        ),
+    };
     for m in &a.models {
         if !["gdm", "hard", "arhmm"].contains(&m.as_str()) {
             return Err(CliError::input(format!(
@@ -78,13 +106,25 @@ pub fn run(a: &BenchArgs) -> Result<(), CliError> {
     let fit_cfg = a.model.fit_config()?;
     let mut rows: Vec<Row> = Vec::new();
     for seed in a.first_seed..a.first_seed + a.seeds {
-        let (tr, te) = train_test(variant, seed, 1000 + seed, 1000, 10)
-            .map_err(|e| CliError::input(e.to_string()))?;
-        let n = tr.obs;
-        let train = Sequences::new(tr.y.clone(), tr.labels.len(), n)
-            .map_err(|e| CliError::input(e.to_string()))?;
-        let test = Sequences::new(te.y.clone(), te.labels.len(), n)
-            .map_err(|e| CliError::input(e.to_string()))?;
+        let (tr_y, tr_l, te_y, te_l, n) = match (&fixed, variant) {
+            (Some((tr, te)), _) => (
+                tr.y.clone(),
+                tr.labels.clone().unwrap_or_default(),
+                te.y.clone(),
+                te.labels.clone().unwrap_or_default(),
+                tr.obs,
+            ),
+            (None, Some(v)) => {
+                let (tr, te) = train_test(v, seed, 1000 + seed, 1000, 10)
+                    .map_err(|e| CliError::input(e.to_string()))?;
+                (tr.y, tr.labels, te.y, te.labels, tr.obs)
+            }
+            (None, None) => unreachable!("internal: a variant or a file"),
+        };
+        let train = Sequences::new(tr_y, tr_l.len(), n)
+            .map_err(|e| CliError::input(format!("{}: {}", a.data, e.reason)))?;
+        let test = Sequences::new(te_y, te_l.len(), n)
+            .map_err(|e| CliError::input(format!("{}: {}", a.data, e.reason)))?;
         for m in &a.models {
             let started = Instant::now();
             let row = if m == "arhmm" {
@@ -103,8 +143,8 @@ pub fn run(a: &BenchArgs) -> Result<(), CliError> {
                 let s = state_scores(
                     a.states,
                     &st_tr,
-                    Some(&tr.labels),
-                    Some((&st_te, Some(&te.labels))),
+                    Some(&tr_l),
+                    Some((&st_te, Some(&te_l))),
                 )?;
                 let recon = model.reconstruction_r2(&test);
                 let forecast = model.forecast_r2(&test, K_MAX);
@@ -129,8 +169,8 @@ pub fn run(a: &BenchArgs) -> Result<(), CliError> {
                 let s = score_gdm(
                     &model,
                     &train,
-                    Some(&tr.labels),
-                    Some((&test, Some(&te.labels))),
+                    Some(&tr_l),
+                    Some((&test, Some(&te_l))),
                     a.model.eval_samples,
                     &mut rng,
                 )?;
@@ -164,8 +204,14 @@ pub fn run(a: &BenchArgs) -> Result<(), CliError> {
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "NASCAR {} over {} seeds (mean ± sd), test sequences from other seeds",
-        a.data, a.seeds
+        "{} over {} seeds (mean ± sd), {}",
+        a.data,
+        a.seeds,
+        if fixed.is_some() {
+            "fixed data, the seed changes the model initialisation and noise"
+        } else {
+            "training data from seed s, test data from seed 1000 + s"
+        }
     );
     for m in &a.models {
         let sel: Vec<&Row> = rows.iter().filter(|r| &r.model == m).collect();

@@ -204,6 +204,7 @@ pub fn run(a: &FitArgs) -> Result<(), CliError> {
         states: &scores.train_states,
         k,
         labels: train.labels.as_deref(),
+        label_names: &train.label_names,
         title: format!("GDM segmentation of {stem} (K = {k})"),
         max_channels: 4,
     });
@@ -217,6 +218,7 @@ pub fn run(a: &FitArgs) -> Result<(), CliError> {
             states: st,
             k,
             labels: t.labels.as_deref(),
+            label_names: &t.label_names,
             title: format!("GDM states on the test sequence {tstem} (K = {k})"),
             max_channels: 4,
         });

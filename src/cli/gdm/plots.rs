@@ -16,6 +16,8 @@ pub struct Segmentation<'a> {
     pub k: usize,
     /// True labels.
     pub labels: Option<&'a [usize]>,
+    /// Names of the true labels (class names), if known.
+    pub label_names: &'a [String],
     /// Figure title.
     pub title: String,
     /// Draw at most this many channels.
@@ -27,6 +29,7 @@ pub fn segmentation(s: &Segmentation<'_>) -> Figure {
     let steps = s.states.len() / s.k.max(1);
     let ts: Vec<f64> = (0..steps).map(|t| t as f64).collect();
     let hard = argmax_rows(s.states, s.k);
+    let x1 = steps.saturating_sub(1).max(1) as f64;
     let rows = if s.labels.is_some() { 3 } else { 2 };
     let mut fig = Figure::grid(1200, 200 * rows as u32 + 60, rows, 1);
     fig.suptitle(s.title.clone());
@@ -58,6 +61,7 @@ pub fn segmentation(s: &Segmentation<'_>) -> Figure {
             "observations on the inferred state (argmax of the soft states)".to_string()
         })
         .ylabel("y")
+        .xlim(0.0, x1)
         .legend(LegendPos::Outside);
     }
     {
@@ -70,16 +74,29 @@ pub fn segmentation(s: &Segmentation<'_>) -> Figure {
         fig.panel(1, 0)
             .stackplot(&ts, &refs, &nref)
             .ylim(0.0, 1.0)
+            .xlim(0.0, x1)
             .ylabel("p(state)")
             .title("soft states (averaged posterior samples)")
             .legend(LegendPos::Outside);
     }
     if let Some(l) = s.labels {
+        let names = if s.label_names.is_empty() {
+            String::new()
+        } else {
+            let n: Vec<String> = s
+                .label_names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| format!("{i} = {n}"))
+                .collect();
+            format!(" (label {})", n.join(", "))
+        };
         fig.panel(2, 0)
             .state_bands(&ts, l)
             .ylim(0.0, 1.0)
+            .xlim(0.0, x1)
             .yticks(&[], &[])
-            .title("true labels")
+            .title(format!("true labels{names}"))
             .xlabel("time step")
             .legend(LegendPos::Outside);
     } else {
