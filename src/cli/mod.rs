@@ -34,6 +34,7 @@ mod datasets;
 mod demo;
 mod expressivity;
 mod figures;
+mod gdm;
 pub(crate) mod grad;
 mod progress;
 mod rundir;
@@ -60,6 +61,8 @@ const EXAMPLES: &str = "Examples:
   neurodyn analyze runs/gnode-ring-s0                   slow points, stability, flow field
   neurodyn grad case.json --check                       loss and gradient of a case, checked
   neurodyn expressivity --dims 1,2,4 --flows 16,64x64   expressivity table (GP targets)
+  neurodyn gdm fit y.csv --states 3                     segment a time series into soft states
+  neurodyn gdm bench nascar --seeds 10                  GDM vs AR-HMM on NASCAR
   neurodyn sweep ring-lr.toml [--slurm]                 a grid of trainings, here or on SLURM
   neurodyn sweep collect sweeps/ring-lr                 its table and best run
   neurodyn bench peer --filter f32                      time gnODE gradients (compare with JAX)
@@ -83,6 +86,8 @@ pub enum Command {
     /// Runs a grid or list of trainings from a TOML/JSON spec, here or as a SLURM job array;
     /// `sweep status DIR`, `sweep collect DIR`.
     Sweep(sweep::SweepArgs),
+    /// Gumbel Dynamical Model: fit a time series, simulate NASCAR/Lorenz, benchmark on NASCAR.
+    Gdm(gdm::GdmArgs),
 }
 
 /// Parses a `neurodyn grad` case from JSON (for the fuzz harness).
@@ -122,6 +127,7 @@ pub fn main() -> i32 {
         Command::Bench(a) => bench::run(&a),
         Command::Demo(a) => demo::run(&a),
         Command::Sweep(a) => sweep::run(&a),
+        Command::Gdm(a) => gdm::run(&a),
     };
     match result {
         Ok(()) => 0,

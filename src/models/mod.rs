@@ -2,6 +2,7 @@
 //! ([`gru`]).
 
 pub mod activation;
+pub mod gdm;
 pub mod gnode;
 pub mod gru;
 pub mod init;

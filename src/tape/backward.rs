@@ -379,6 +379,35 @@ impl<T: Float> Tape<T> {
                     });
                 }
             }
+            Op::MixRows { w, x } => {
+                // ∂w_rk = g_r · x_{r mod Rx, k},   ∂x_{r mod Rx, k} += g_r w_rk
+                let (nw, nx) = (nodes[w as usize], nodes[x as usize]);
+                let k = nw.cols as usize;
+                let (rx, kn) = (nx.rows as usize, nx.cols as usize);
+                let n = cols;
+                if n > 0 {
+                    if nw.needs_grad {
+                        let xv = vp!(x);
+                        let gw = &mut glo[nw.range()];
+                        for (row, gr) in g.chunks_exact(n).enumerate() {
+                            let xr = &xv[(row % rx) * kn..(row % rx + 1) * kn];
+                            for j in 0..k {
+                                gw[row * k + j] += dense::dot(gr, &xr[j * n..(j + 1) * n]);
+                            }
+                        }
+                    }
+                    if nx.needs_grad {
+                        let wv = vp!(w);
+                        let gx = &mut glo[nx.range()];
+                        for (row, gr) in g.chunks_exact(n).enumerate() {
+                            let xr = &mut gx[(row % rx) * kn..(row % rx + 1) * kn];
+                            for j in 0..k {
+                                dense::axpy(&mut xr[j * n..(j + 1) * n], wv[row * k + j], gr);
+                            }
+                        }
+                    }
+                }
+            }
             Op::BroadcastRows(x) => {
                 if let Some(gx) = gp!(x) {
                     dense::col_sums_acc(gx, g, rows, cols);

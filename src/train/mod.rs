@@ -8,6 +8,7 @@
 //! parameters.
 
 mod data;
+pub mod gdm;
 mod metrics;
 mod optim;
 mod schedule;

@@ -1,6 +1,7 @@
 //! `neurodyn grad CASE.json`: the loss and gradient of a fully specified case (SPEC §7), and
 //! with `--check` a finite-difference check of that gradient.
 
+mod gdm;
 mod gnode;
 pub mod json;
 
@@ -74,8 +75,9 @@ pub fn parse(v: &Value) -> Result<Box<dyn Case>, CliError> {
     let kind = string(field(model, "kind", "model")?, "model.kind")?;
     match kind {
         "gnode" => Ok(Box::new(gnode::GnodeCase::parse(v)?)),
+        "gdm" => Ok(Box::new(gdm::GdmCase::parse(v)?)),
         other => Err(CliError::input(format!(
-            "model.kind: unknown kind {other:?} (this build knows gnode)"
+            "model.kind: unknown kind {other:?} (this build knows gnode, gdm)"
         ))),
     }
 }
