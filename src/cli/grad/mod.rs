@@ -3,6 +3,8 @@
 
 mod gnode;
 pub mod json;
+mod lowrank;
+mod timed;
 
 use super::CliError;
 use crate::solve::{Method, SolveOptions};
@@ -74,8 +76,9 @@ pub fn parse(v: &Value) -> Result<Box<dyn Case>, CliError> {
     let kind = string(field(model, "kind", "model")?, "model.kind")?;
     match kind {
         "gnode" => Ok(Box::new(gnode::GnodeCase::parse(v)?)),
+        "lowrank" => Ok(Box::new(lowrank::LowRankCase::parse(v)?)),
         other => Err(CliError::input(format!(
-            "model.kind: unknown kind {other:?} (this build knows gnode)"
+            "model.kind: unknown kind {other:?} (this build knows gnode, lowrank)"
         ))),
     }
 }

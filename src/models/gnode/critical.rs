@@ -44,13 +44,21 @@ pub(crate) fn eigenvalues(m: &[f64], n: usize) -> Option<Vec<(f64, f64)>> {
     }
     let a = nalgebra::DMatrix::from_row_slice(n, n, m);
     let schur = nalgebra::Schur::try_new(a, f64::EPSILON, 1000)?;
-    Some(schur.complex_eigenvalues().iter().map(|z| (z.re, z.im)).collect())
+    Some(
+        schur
+            .complex_eigenvalues()
+            .iter()
+            .map(|z| (z.re, z.im))
+            .collect(),
+    )
 }
 
 /// Largest real part of the eigenvalues of a real square matrix (NaN if they cannot be
 /// computed).
 pub(crate) fn max_real_eigenvalue(m: &[f64], n: usize) -> f64 {
-    eigenvalues(m, n).map_or(f64::NAN, |e| e.iter().map(|z| z.0).fold(f64::NEG_INFINITY, f64::max))
+    eigenvalues(m, n).map_or(f64::NAN, |e| {
+        e.iter().map(|z| z.0).fold(f64::NEG_INFINITY, f64::max)
+    })
 }
 
 /// Rescales F's weight matrices in place (zero mean input). Leaves them unchanged when the
