@@ -1,7 +1,9 @@
 //! The models, written once against the tape: gnODE family ([`gnode`]), a GRU baseline
-//! ([`gru`]) and low-rank RNNs ([`lowrank`]).
+//! ([`gru`]) low-rank RNNs ([`lowrank`])
+//! and continuous normalizing flows ([`cnf`]).
 
 pub mod activation;
+pub mod cnf;
 pub mod gnode;
 pub mod gru;
 pub mod init;

@@ -64,7 +64,8 @@ fn reference_cases_match() {
         if !name.ends_with(".json") || name.ends_with(".expected.json") {
             continue;
         }
-        if !(name.starts_with("gnode_") || name.starts_with("node_")) {
+        let known = ["gnode_", "node_", "lowrank_", "cnf_"];
+        if !known.iter().any(|k| name.starts_with(k)) {
             continue;
         }
         let (code, out, err) = run(&["grad", p.to_str().unwrap()]);
@@ -87,8 +88,8 @@ fn reference_cases_match() {
         checked += 1;
     }
     assert!(
-        checked >= 2,
-        "expected the gnode and node cases, checked {checked}"
+        checked >= 5,
+        "expected the gnode, node, lowrank and cnf cases, checked {checked}"
     );
 }
 

@@ -1,6 +1,7 @@
 //! `neurodyn grad CASE.json`: the loss and gradient of a fully specified case (SPEC §7), and
 //! with `--check` a finite-difference check of that gradient.
 
+mod cnf;
 mod gnode;
 pub mod json;
 mod lowrank;
@@ -77,8 +78,9 @@ pub fn parse(v: &Value) -> Result<Box<dyn Case>, CliError> {
     match kind {
         "gnode" => Ok(Box::new(gnode::GnodeCase::parse(v)?)),
         "lowrank" => Ok(Box::new(lowrank::LowRankCase::parse(v)?)),
+        "cnf" => Ok(Box::new(cnf::CnfCase::parse(v)?)),
         other => Err(CliError::input(format!(
-            "model.kind: unknown kind {other:?} (this build knows gnode, lowrank)"
+            "model.kind: unknown kind {other:?} (this build knows gnode, lowrank, cnf)"
         ))),
     }
 }
