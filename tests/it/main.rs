@@ -7,6 +7,7 @@ mod fuzz_replay;
 mod gnode;
 mod io_formats;
 mod kernels;
+mod lowrank;
 mod plot;
 #[cfg(feature = "plot")]
 mod plot_gallery;
