@@ -34,6 +34,7 @@ mod demo;
 mod expressivity;
 mod figures;
 mod grad;
+mod lowrank;
 mod progress;
 mod rundir;
 mod train;
@@ -73,6 +74,8 @@ pub enum Command {
     Expressivity(expressivity::ExpressivityArgs),
     /// Gradient-checks and trains a small tanh MLP to fit sin(x): the numerical core end to end.
     Demo(demo::DemoArgs),
+    /// Low-rank RNNs: simulate benchmarks, compare mean-field theory with finite networks, fit.
+    Lowrank(lowrank::LowrankArgs),
 }
 
 /// Runs the CLI with the process arguments; returns the exit code.
@@ -91,6 +94,7 @@ pub fn main() -> i32 {
         Command::Grad(a) => grad::run(&a),
         Command::Expressivity(a) => expressivity::run(&a),
         Command::Demo(a) => demo::run(&a),
+        Command::Lowrank(a) => lowrank::run(&a),
     };
     match result {
         Ok(()) => 0,

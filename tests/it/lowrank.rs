@@ -3,7 +3,8 @@
 
 use neurodyn::analysis::Stability;
 use neurodyn::models::lowrank::generators::{Recipe, Tails};
-use neurodyn::models::lowrank::meanfield::{AnalysisOptions, MixtureField, analyze};
+use neurodyn::models::lowrank::latent::{AnalysisOptions, LatentAnalysis, analyze};
+use neurodyn::models::lowrank::meanfield::MixtureField;
 
 fn mixture_field(r: Recipe) -> MixtureField {
     MixtureField {
@@ -30,7 +31,7 @@ fn assert_rel(what: &str, got: f64, want: f64, tol: f64) {
 }
 
 /// Stable and unstable fixed points of a 1-D field, sorted.
-fn points_1d(a: &neurodyn::models::lowrank::meanfield::LatentAnalysis, s: Stability) -> Vec<f64> {
+fn points_1d(a: &LatentAnalysis, s: Stability) -> Vec<f64> {
     let mut v: Vec<f64> = a
         .fixed_points
         .iter()

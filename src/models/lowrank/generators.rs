@@ -175,9 +175,7 @@ impl LoadingModel {
                 let dm: Vec<f64> = (0..r)
                     .map(|a| (0..=a).map(|b| p.chol_m[a * r + b] * ui[b]).sum())
                     .collect();
-                for a in 0..r {
-                    out.m.push(p.mean_m[a] + dm[a]);
-                }
+                out.m.extend(p.mean_m.iter().zip(&dm).map(|(mu, d)| mu + d));
                 for a in 0..r {
                     let reg: f64 = (0..r).map(|b| p.a[a * r + b] * dm[b]).sum();
                     out.n.push(p.mean_n[a] + reg + p.noise[a] * xi[i * r + a]);

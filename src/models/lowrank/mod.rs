@@ -27,9 +27,11 @@
 //! # Ok::<(), neurodyn::ConfigError>(())
 //! ```
 
+pub mod finite;
 pub mod fit;
 pub mod gauge;
 pub mod generators;
+pub mod latent;
 pub mod meanfield;
 mod network;
 mod ode;
