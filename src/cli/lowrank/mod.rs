@@ -1,7 +1,9 @@
 //! `neurodyn lowrank …`: simulate the SPEC §4.3 benchmarks, compare mean-field theory with finite
 //! networks, and fit low-rank RNNs to recordings.
 
+mod data;
 mod fit;
+mod plots;
 mod simulate;
 mod theory;
 

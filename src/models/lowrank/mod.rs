@@ -33,8 +33,10 @@ pub mod gauge;
 pub mod generators;
 pub mod latent;
 pub mod meanfield;
+pub mod metrics;
 mod network;
 mod ode;
+pub mod recording;
 pub mod simulate;
 
 pub use network::LowRankVars;
