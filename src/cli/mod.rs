@@ -29,6 +29,7 @@ pub(crate) fn write_out(args: std::fmt::Arguments<'_>, newline: bool) {
 }
 
 mod analyze;
+mod connector;
 mod datasets;
 mod demo;
 mod expressivity;
@@ -76,6 +77,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Low-rank RNNs: simulate benchmarks, compare mean-field theory with finite networks, fit.
     Lowrank(lowrank::LowrankArgs),
+    /// The maximum-entropy connectivity distribution of a low-rank fit (Connector).
+    Connector(Box<connector::ConnectorArgs>),
 }
 
 /// Runs the CLI with the process arguments; returns the exit code.
@@ -95,6 +98,7 @@ pub fn main() -> i32 {
         Command::Expressivity(a) => expressivity::run(&a),
         Command::Demo(a) => demo::run(&a),
         Command::Lowrank(a) => lowrank::run(&a),
+        Command::Connector(a) => connector::run(&a),
     };
     match result {
         Ok(()) => 0,

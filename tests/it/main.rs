@@ -2,6 +2,7 @@
 
 mod activations;
 mod cli;
+mod cnf;
 mod common;
 mod fuzz_replay;
 mod gnode;

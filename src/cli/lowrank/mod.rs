@@ -3,11 +3,12 @@
 
 mod data;
 mod fit;
-mod plots;
+pub(crate) mod plots;
 mod simulate;
 mod theory;
 
 pub use fit::FitArgs;
+pub(crate) use fit::report_json as fit_report_json;
 pub use simulate::SimulateArgs;
 pub use theory::TheoryArgs;
 

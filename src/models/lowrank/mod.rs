@@ -27,6 +27,7 @@
 //! # Ok::<(), neurodyn::ConfigError>(())
 //! ```
 
+pub mod connector;
 pub mod finite;
 pub mod fit;
 pub mod gauge;
