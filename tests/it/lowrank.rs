@@ -158,3 +158,161 @@ fn spec_tristable_figure_is_a_quadrature_artifact() {
     );
     assert!(p1(11.7) < 0.7 * acc, "{} vs {acc}", p1(11.7));
 }
+
+use neurodyn::models::lowrank::gauge::{
+    align, overlap, project_kappa, svd_gauge, transform, whiten,
+};
+use neurodyn::models::lowrank::{LowRank, LowRankConfig};
+use rand::RngExt;
+
+fn random(n: usize, seed: u64) -> Vec<f64> {
+    let mut r = neurodyn::rng::seeded(seed);
+    (0..n).map(|_| r.random::<f64>() * 2.0 - 1.0).collect()
+}
+
+/// `J = M Nᵀ` entries for a few pairs.
+fn j_entries(m: &[f64], n: &[f64], r: usize) -> Vec<f64> {
+    let p = m.len() / r;
+    let mut out = Vec::new();
+    for i in (0..p).step_by(7) {
+        for j in (0..p).step_by(5) {
+            out.push((0..r).map(|q| m[i * r + q] * n[j * r + q]).sum());
+        }
+    }
+    out
+}
+
+#[test]
+fn gauges_preserve_the_connectivity() {
+    let (p, r) = (40, 3);
+    let (m, n) = (random(p * r, 1), random(p * r, 2));
+    let j = j_entries(&m, &n, r);
+    let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-10);
+    let (ms, ns) = svd_gauge(&m, &n, r);
+    assert!(close(&j_entries(&ms, &ns, r), &j));
+    let (mw, nw, a) = whiten(&m, &n, r).unwrap();
+    assert!(close(&j_entries(&mw, &nw, r), &j));
+    // whitened: E[m mᵀ] = I, symmetric part of the overlap diagonal
+    let cov = overlap(&mw, &mw, r);
+    for q in 0..r {
+        for s in 0..r {
+            assert!((cov[q * r + s] - if q == s { 1.0 } else { 0.0 }).abs() < 1e-10);
+        }
+    }
+    let o = overlap(&mw, &nw, r);
+    assert!((o[1] + o[r]).abs() < 1e-10 && (o[2] + o[2 * r]).abs() < 1e-10);
+    // A maps M to the whitened m
+    let (ma, _) = transform(&m, &n, r, &a).unwrap();
+    assert!(close(&ma, &mw));
+    // alignment recovers a known gauge
+    let g = [2.0, 0.5, 0.0, -0.3, 1.0, 0.2, 0.1, 0.0, 0.7];
+    let (mg, ng) = transform(&m, &n, r, &g).unwrap();
+    let (mb, nb, _) = align(&mg, &ng, &m, r).unwrap();
+    assert!(close(&mb, &m) && close(&nb, &n));
+}
+
+#[test]
+fn latent_projection_recovers_kappa() {
+    let (p, r) = (50, 2);
+    let m = random(p * r, 3);
+    let kappa = [0.3, -0.7, 1.1, 0.2];
+    let x: Vec<f64> = kappa
+        .chunks(r)
+        .flat_map(|k| {
+            (0..p)
+                .map(|i| m[i * r] * k[0] + m[i * r + 1] * k[1])
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let got = project_kappa(&m, r, &x).unwrap();
+    for (a, b) in got.iter().zip(&kappa) {
+        assert!((a - b).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn exact_moment_sampling_matches_the_target_covariance() {
+    for recipe in [Recipe::LimitCycle, Recipe::Tristable] {
+        for tails in [Tails::Gaussian, Tails::StudentT { nu: 5.0 }] {
+            let model = recipe.loading_model(tails);
+            let l = model
+                .sample(500, true, &mut neurodyn::rng::seeded(4))
+                .unwrap();
+            let gm = recipe
+                .loading_model(Tails::Gaussian)
+                .gaussian_mixture()
+                .unwrap();
+            let r = l.rank;
+            for (q, pop) in model.populations.iter().enumerate() {
+                let idx: Vec<usize> = (0..l.population.len())
+                    .filter(|&i| l.population[i] == q)
+                    .collect();
+                let z: Vec<Vec<f64>> = idx
+                    .iter()
+                    .map(|&i| {
+                        l.m[i * r..(i + 1) * r]
+                            .iter()
+                            .chain(&l.n[i * r..(i + 1) * r])
+                            .copied()
+                            .collect()
+                    })
+                    .collect();
+                let d = 2 * r;
+                for a in 0..d {
+                    let mean = z.iter().map(|v| v[a]).sum::<f64>() / z.len() as f64;
+                    assert!(mean.abs() < 1e-10, "{recipe:?} mean {mean}");
+                    for b in 0..d {
+                        let c = z.iter().map(|v| v[a] * v[b]).sum::<f64>() / z.len() as f64;
+                        let want = gm.covs[q][a * d + b];
+                        assert!(
+                            (c - want).abs() < 1e-9 * (1.0 + want.abs()),
+                            "{recipe:?} {a},{b}: {c} vs {want}"
+                        );
+                    }
+                }
+                let _ = pop;
+            }
+        }
+    }
+}
+
+#[test]
+fn a_finite_network_follows_its_latent_reduction() {
+    use neurodyn::models::lowrank::finite::settled;
+    use neurodyn::models::lowrank::meanfield::SampleField;
+    use neurodyn::models::lowrank::simulate::{initial_states, simulate_kappa};
+    let r = Recipe::Bistable { s: 2.0 };
+    let l = r
+        .loading_model(Tails::Gaussian)
+        .sample(300, true, &mut neurodyn::rng::seeded(1))
+        .unwrap();
+    let net = LowRank::from_loadings(
+        LowRankConfig {
+            neurons: 300,
+            rank: 1,
+            ..Default::default()
+        },
+        &l.m,
+        &l.n,
+        &[],
+    )
+    .unwrap();
+    let (x0, _) = initial_states(&net, 8, 2.0, 0.5, &mut neurodyn::rng::seeded(2));
+    let kap = simulate_kappa(&net, &x0, 8, 301, 0.1, 0.05).unwrap();
+    let s = settled(&kap, 8, 1, 0.1, 1.0, 300);
+    let a = analyze(
+        &SampleField::from_loadings(1, &l.m, &l.n, &[], 1.0),
+        &opts(r),
+    );
+    let stable = points_1d(&a, Stability::Stable);
+    assert_eq!(s.stable.len(), 2, "{:?}", s.stable);
+    for (p, q) in s.stable.iter().zip(&stable) {
+        assert!(
+            (p[0] - q).abs() < 1e-6,
+            "simulated {} vs reduction {q}",
+            p[0]
+        );
+    }
+    // N = 300: finite-size scatter of a few per cent around the mean field
+    assert_rel("κ* (s = 2)", stable[1], 1.336, 0.05);
+}

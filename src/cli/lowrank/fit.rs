@@ -348,6 +348,8 @@ fn write_outputs(
     } else {
         let fig = plots::loadings(&[("plain fit", &m, &nn)], r, "Loadings (whitened gauge)");
         save_both(&fig, out, "loadings").map_err(failure)?;
+        let j_f = crate::models::lowrank::metrics::jij_samples(&m, &nn, r, 20_000, rng);
+        save_both(&plots::jij(&[("plain fit", &j_f)], "J_ij"), out, "jij").map_err(failure)?;
     }
     write_npz(out, "fit.npz", &arrays)?;
     crate::io::write_npy(
