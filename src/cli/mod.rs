@@ -30,12 +30,14 @@ pub(crate) fn write_out(args: std::fmt::Arguments<'_>, newline: bool) {
 
 mod analyze;
 mod bench;
+mod connector;
 mod datasets;
 mod demo;
 mod expressivity;
 mod figures;
 mod gdm;
 pub(crate) mod grad;
+mod lowrank;
 mod progress;
 mod rundir;
 mod sweep;
@@ -88,6 +90,10 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Gumbel Dynamical Model: fit a time series, simulate NASCAR/Lorenz, benchmark on NASCAR.
     Gdm(gdm::GdmArgs),
+    /// Low-rank RNNs: simulate benchmarks, compare mean-field theory with finite networks, fit.
+    Lowrank(lowrank::LowrankArgs),
+    /// The maximum-entropy connectivity distribution of a low-rank fit (Connector).
+    Connector(Box<connector::ConnectorArgs>),
 }
 
 /// Parses a `neurodyn grad` case from JSON (for the fuzz harness).
@@ -128,6 +134,8 @@ pub fn main() -> i32 {
         Command::Demo(a) => demo::run(&a),
         Command::Sweep(a) => sweep::run(&a),
         Command::Gdm(a) => gdm::run(&a),
+        Command::Lowrank(a) => lowrank::run(&a),
+        Command::Connector(a) => connector::run(&a),
     };
     match result {
         Ok(()) => 0,

@@ -51,13 +51,19 @@ impl Progress {
             .map(|v| format!(" val loss {:.4} {metric} {:.4}", v.loss, v.score()))
             .unwrap_or_default();
         let msg = format!("loss {:.4}{val} best {:.4}", r.train_loss, r.best_score);
+        self.update(r.epoch as u64, &msg);
+    }
+
+    /// Reports position `pos` (of the total) with a message: the bar, or a line every tenth of
+    /// the run.
+    pub fn update(&self, pos: u64, msg: &str) {
         if let Some(b) = &self.bar {
-            b.set_position(r.epoch as u64);
-            b.set_message(msg);
+            b.set_position(pos);
+            b.set_message(msg.to_string());
         } else if self.lines {
             let every = (self.total / 10).max(1);
-            if (r.epoch as u64).is_multiple_of(every) || r.epoch == 1 {
-                eprintln!("epoch {}/{} {msg}", r.epoch, self.total);
+            if pos.is_multiple_of(every) || pos == 1 {
+                eprintln!("epoch {pos}/{} {msg}", self.total);
             }
         }
     }

@@ -64,7 +64,8 @@ fn reference_cases_match() {
         if !name.ends_with(".json") || name.ends_with(".expected.json") {
             continue;
         }
-        if !(name.starts_with("gnode_") || name.starts_with("node_") || name.starts_with("gdm_")) {
+        let known = ["gnode_", "node_", "gdm_", "lowrank_", "cnf_"];
+        if !known.iter().any(|k| name.starts_with(k)) {
             continue;
         }
         let (code, out, err) = run(&["grad", p.to_str().unwrap()]);
@@ -87,8 +88,8 @@ fn reference_cases_match() {
         checked += 1;
     }
     assert!(
-        checked >= 3,
-        "expected the gnode, node and gdm cases, checked {checked}"
+        checked >= 6,
+        "expected the gnode, node, gdm, lowrank and cnf cases, checked {checked}"
     );
 }
 
@@ -932,4 +933,314 @@ fn gdm_simulate_and_a_short_fit_write_their_files() {
     let params = neurodyn::io::read_npz(run2.join("params.npz")).unwrap();
     assert_eq!(params.get("q.fwd.Wx").unwrap().shape, vec![12, 3]);
     assert_eq!(params.get("S").unwrap().shape, vec![2, 3, 4]);
+}
+
+/// A tiny simulated recording written by `lowrank simulate` (rates, ring).
+fn simulated(dir: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "lowrank",
+        "simulate",
+        "--recipe",
+        "ring",
+        "--neurons",
+        "40",
+        "--trials",
+        "6",
+        "--duration",
+        "2",
+        "--out",
+        dir.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn lowrank_simulate_fit_and_connector_run_end_to_end() {
+    let dir = std::env::temp_dir().join(format!("neurodyn-lr-{}", std::process::id()));
+    simulated(&dir.join("data"), &[]);
+    for f in ["activity.npy", "truth.npz", "meta.json"] {
+        assert!(dir.join("data").join(f).is_file(), "missing {f}");
+    }
+    let run_dir = dir.join("fit");
+    let (code, out, err) = run(&[
+        "lowrank",
+        "fit",
+        dir.join("data/activity.npy").to_str().unwrap(),
+        "--ranks",
+        "1,2",
+        "--epochs",
+        "3",
+        "--out",
+        run_dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(j["ranks"].as_array().unwrap().len(), 2);
+    for f in [
+        "fit.npz",
+        "kappa.npy",
+        "loadings.csv",
+        "model.json",
+        "result.json",
+        "metrics.csv",
+        "latent.png",
+        "loadings.svg",
+        "jij.png",
+        "training.png",
+    ] {
+        assert!(run_dir.join(f).is_file(), "missing {f}");
+    }
+    let (code, out, err) = run(&[
+        "connector",
+        run_dir.to_str().unwrap(),
+        "--routes",
+        "gaussian,particles",
+        "--fm-steps",
+        "20",
+        "--particle-steps",
+        "20",
+        "--samples",
+        "300",
+        "--constraint-samples",
+        "200",
+        "--states",
+        "10",
+        "--hidden",
+        "8",
+        "--resample-neurons",
+        "100",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("| plain fit |"), "{out}");
+    for f in [
+        "table.md",
+        "result.json",
+        "samples.npz",
+        "q_m.npz",
+        "loadings.png",
+        "latent.svg",
+        "jij.png",
+    ] {
+        assert!(run_dir.join("connector").join(f).is_file(), "missing {f}");
+    }
+    let fit = run_dir.to_str().unwrap();
+    assert_bad_input(&["connector", fit, "--routes", "magic"], "unknown route");
+    assert_bad_input(
+        &["connector", fit, "--n-second-moment", "1,2,3"],
+        "--n-second-moment",
+    );
+    assert_bad_input(&["connector", fit, "--n-second-moment=-1"], "second-moment");
+}
+
+#[test]
+fn lowrank_bad_input_is_named() {
+    let dir = std::env::temp_dir().join(format!("neurodyn-lr-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = dir.join("out");
+    let o = o.to_str().unwrap();
+    // unknown recipe, bad tails, rank larger than the neurons
+    assert_bad_input(
+        &["lowrank", "simulate", "--recipe", "donut", "--out", o],
+        "unknown recipe",
+    );
+    assert_bad_input(
+        &["lowrank", "theory", "--recipe", "ring:3"],
+        "takes no parameter",
+    );
+    assert_bad_input(
+        &[
+            "lowrank",
+            "simulate",
+            "--recipe",
+            "ring",
+            "--heavy-tails",
+            "3",
+            "--out",
+            o,
+        ],
+        "--heavy-tails",
+    );
+    assert_bad_input(
+        &[
+            "lowrank",
+            "simulate",
+            "--recipe",
+            "ring",
+            "--neurons",
+            "3",
+            "--out",
+            o,
+        ],
+        "neurons",
+    );
+    assert_bad_input(
+        &[
+            "lowrank", "simulate", "--recipe", "ring", "--obs", "calcium", "--out", o,
+        ],
+        "--obs",
+    );
+    assert_bad_input(
+        &[
+            "lowrank",
+            "simulate",
+            "--recipe",
+            "ring",
+            "--sample-dt",
+            "0.3",
+            "--dt",
+            "0.07",
+            "--out",
+            o,
+        ],
+        "dt",
+    );
+    // recordings: wrong shapes, NaN activity, unknown formats, missing sample interval
+    let write_npy = |name: &str, shape: Vec<usize>, v: Vec<f64>| {
+        let a = neurodyn::io::Array::new(shape, neurodyn::io::ArrayData::F64(v)).unwrap();
+        let p = dir.join(name);
+        neurodyn::io::write_npy(&p, &a).unwrap();
+        p
+    };
+    let flat = write_npy("flat.npy", vec![12], vec![0.1; 12]);
+    assert_bad_input(
+        &[
+            "lowrank",
+            "fit",
+            flat.to_str().unwrap(),
+            "--sample-dt",
+            "0.1",
+            "--out",
+            o,
+        ],
+        "[trials][samples][neurons]",
+    );
+    let mut v = vec![0.1; 2 * 5 * 4];
+    v[2 * 4 + 3] = f64::NAN;
+    let nan = write_npy("nan.npy", vec![2, 5, 4], v);
+    assert_bad_input(
+        &[
+            "lowrank",
+            "fit",
+            nan.to_str().unwrap(),
+            "--sample-dt",
+            "0.1",
+            "--out",
+            o,
+        ],
+        "trial 0, sample 2, neuron 3",
+    );
+    let good = write_npy("good.npy", vec![4, 5, 3], vec![0.1; 60]);
+    assert_bad_input(
+        &[
+            "lowrank",
+            "fit",
+            good.to_str().unwrap(),
+            "--sample-dt",
+            "0.1",
+            "--rank",
+            "4",
+            "--out",
+            o,
+        ],
+        "larger than the number of neurons",
+    );
+    assert_bad_input(
+        &["lowrank", "fit", good.to_str().unwrap(), "--out", o],
+        "--sample-dt",
+    );
+    assert_bad_input(
+        &[
+            "lowrank",
+            "fit",
+            good.to_str().unwrap(),
+            "--sample-dt",
+            "0.1",
+            "--holdout",
+            "1.5",
+            "--out",
+            o,
+        ],
+        "holdout",
+    );
+    assert_bad_input(
+        &[
+            "lowrank",
+            "fit",
+            good.to_str().unwrap(),
+            "--sample-dt",
+            "0.1",
+            "--obs",
+            "spikes",
+            "--out",
+            o,
+        ],
+        "spike counts",
+    );
+    assert_bad_input(
+        &[
+            "lowrank",
+            "fit",
+            good.to_str().unwrap(),
+            "--sample-dt",
+            "0.1",
+            "--grad-mode",
+            "magic",
+            "--out",
+            o,
+        ],
+        "--grad-mode",
+    );
+    assert_bad_input(
+        &[
+            "lowrank",
+            "fit",
+            "/nonexistent/x.npy",
+            "--sample-dt",
+            "0.1",
+            "--out",
+            o,
+        ],
+        "/nonexistent/x.npy",
+    );
+    let mat = dir.join("x.mat");
+    std::fs::write(&mat, b"MATLAB").unwrap();
+    assert_bad_input(
+        &["lowrank", "fit", mat.to_str().unwrap(), "--out", o],
+        "unknown data format",
+    );
+    let csv = dir.join("ragged.csv");
+    std::fs::write(&csv, "1,2,3\n4,5\n").unwrap();
+    assert_bad_input(
+        &[
+            "lowrank",
+            "fit",
+            csv.to_str().unwrap(),
+            "--sample-dt",
+            "0.1",
+            "--out",
+            o,
+        ],
+        "ragged.csv",
+    );
+    let nan_csv = dir.join("nan.csv");
+    std::fs::write(&nan_csv, "0.1,0.2\n0.3,nan\n").unwrap();
+    assert_bad_input(
+        &[
+            "lowrank",
+            "fit",
+            nan_csv.to_str().unwrap(),
+            "--sample-dt",
+            "0.1",
+            "--out",
+            o,
+        ],
+        "neuron 1",
+    );
+    // connector: not a fit folder, unknown route
+    assert_bad_input(&["connector", dir.to_str().unwrap()], "model.json");
+    assert_bad_input(&["connector", "/nonexistent/run"], "not a run folder");
 }

@@ -2,6 +2,7 @@
 
 mod activations;
 mod cli;
+mod cnf;
 mod common;
 mod fuzz_replay;
 mod gdm_baselines;
@@ -11,6 +12,7 @@ mod gnode;
 mod io_formats;
 mod kernels;
 mod kill;
+mod lowrank;
 mod plot;
 #[cfg(feature = "plot")]
 mod plot_gallery;

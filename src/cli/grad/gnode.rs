@@ -2,13 +2,12 @@
 //! target times.
 
 use super::super::CliError;
-use super::json::{
-    NumArray, array, boolean, count, expect_shape, field, number, only_keys, string,
-};
-use super::{Case, solver};
+use super::Case;
+use super::json::{array, boolean, count, expect_shape, field, number, only_keys, string};
+use super::timed::TimedData;
 use crate::models::Activation;
 use crate::models::gnode::{Gnode, GnodeConfig, GnodeOde, InitScheme, InitialState};
-use crate::solve::{SolveOptions, solve_on_tape};
+use crate::solve::solve_on_tape;
 use crate::tape::{ParamStore, Tape, Var};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -17,15 +16,7 @@ use std::collections::HashMap;
 pub struct GnodeCase {
     model: Gnode<f64>,
     shapes: HashMap<String, Vec<usize>>,
-    /// Inputs time-major `[K][B][I]`.
-    inputs: Vec<f64>,
-    batch: usize,
-    steps: usize,
-    input_dt: f64,
-    /// Targets `[B][J][O]`.
-    targets: Vec<f64>,
-    target_times: Vec<f64>,
-    opts: SolveOptions<f64>,
+    data: TimedData,
 }
 
 impl GnodeCase {
@@ -108,98 +99,11 @@ impl GnodeCase {
         }
         let model = Gnode::from_params(cfg, &values)
             .map_err(|e| CliError::input(format!("{}: {}", e.field, e.reason)))?;
-        // Data.
-        let d = field(v, "data", "case")?;
-        only_keys(
-            d,
-            &["inputs", "input_dt", "targets", "target_times"],
-            "data",
-        )?;
-        let xin: NumArray = array(field(d, "inputs", "data")?, "data.inputs")?;
-        let (b, k) = match xin.shape.as_slice() {
-            [b, k, ii] if *ii == i && *b > 0 && *k > 0 => (*b, *k),
-            _ => {
-                return Err(CliError::input(format!(
-                    "data.inputs: expected shape B×K×{i} with B, K ≥ 1, got {:?}",
-                    xin.shape
-                )));
-            }
-        };
-        let input_dt = number(field(d, "input_dt", "data")?, "data.input_dt")?;
-        if input_dt <= 0.0 {
-            return Err(CliError::input("data.input_dt: must be positive"));
-        }
-        let times = array(field(d, "target_times", "data")?, "data.target_times")?;
-        let j = match times.shape.as_slice() {
-            [j] if *j > 0 => *j,
-            _ => {
-                return Err(CliError::input(
-                    "data.target_times: must be a non-empty list",
-                ));
-            }
-        };
-        let t_end = k as f64 * input_dt;
-        for (q, &t) in times.values.iter().enumerate() {
-            if !(t > 0.0 && t <= t_end * (1.0 + 1e-12)) {
-                return Err(CliError::input(format!(
-                    "data.target_times[{q}]: {t} is outside (0, K·input_dt] = (0, {t_end}]"
-                )));
-            }
-            if q > 0 && t <= times.values[q - 1] {
-                return Err(CliError::input(format!(
-                    "data.target_times[{q}]: times must be increasing"
-                )));
-            }
-        }
-        let targets = array(field(d, "targets", "data")?, "data.targets")?;
-        expect_shape(&targets, &[b, j, o], "data.targets")?;
-        // Loss and solver.
-        let loss = string(field(v, "loss", "case")?, "loss")?;
-        if loss != "mse" {
-            return Err(CliError::input(format!(
-                "loss: unknown loss {loss:?} for gnode (expected \"mse\")"
-            )));
-        }
-        let mut opts = solver(field(v, "solver", "case")?)?;
-        if let Some(dt) = opts.dt {
-            let divides =
-                |x: f64| ((x / dt) - (x / dt).round()).abs() <= 1e-9 * (x / dt).abs().max(1.0);
-            if !divides(input_dt) {
-                return Err(CliError::input(format!(
-                    "solver.dt: {dt} does not divide data.input_dt = {input_dt}"
-                )));
-            }
-            if let Some(t) = times.values.iter().find(|&&t| !divides(t)) {
-                return Err(CliError::input(format!(
-                    "solver.dt: {dt} does not divide the target time {t}"
-                )));
-            }
-        }
-        let mut jumps: Vec<f64> = (1..k).map(|q| q as f64 * input_dt).collect();
-        jumps.extend(times.values.iter().copied());
-        opts.jump_times = jumps;
-        opts.save_at = times.values.clone();
-        opts.validate(0.0, t_end)
-            .map_err(|e| CliError::input(format!("solver.{}: {}", e.field, e.reason)))?;
-        // Inputs to time-major.
-        let mut inputs = vec![0.0; k * b * i];
-        for bb in 0..b {
-            for kk in 0..k {
-                for ii in 0..i {
-                    inputs[(kk * b + bb) * i + ii] = xin.values[(bb * k + kk) * i + ii];
-                }
-            }
-        }
+        let data = TimedData::parse(v, i, o, "gnode")?;
         Ok(Self {
             model,
             shapes,
-            inputs,
-            batch: b,
-            steps: k,
-            input_dt,
-            targets: targets.values,
-            target_times: times.values,
-            opts,
+            data,
         })
     }
 }
@@ -212,35 +116,20 @@ impl Case for GnodeCase {
         self.shapes.get(name).cloned().unwrap_or_default()
     }
     fn loss(&self, tape: &mut Tape<f64>, store: &ParamStore<f64>) -> Result<Var, String> {
-        let ode = GnodeOde::new(
-            &self.model,
-            &self.inputs,
-            self.batch,
-            self.steps,
-            self.input_dt,
-        );
+        let d = &self.data;
+        let ode = GnodeOde::new(&self.model, &d.inputs, d.batch, d.steps, d.input_dt);
         let vars = self.model.record_from(tape, store);
         let p = ode.params_with(tape, vars.clone());
-        let h0 = self.model.initial_state(tape, &vars, None, self.batch);
-        let t_end = self.steps as f64 * self.input_dt;
+        let h0 = self.model.initial_state(tape, &vars, None, d.batch);
         let (saved, _, _) =
-            solve_on_tape(tape, &ode, p, h0, 0.0, t_end, &self.opts).map_err(|e| e.to_string())?;
-        // readout of every saved state, arranged [J][B][O] to compare with targets [B][J][O]
-        let o = self.model.config().outputs;
-        let j = self.target_times.len();
+            solve_on_tape(tape, &ode, p, h0, 0.0, d.t_end(), &d.opts).map_err(|e| e.to_string())?;
+        // readout of every saved state, stacked [J][B][O] like the targets
         let stacked = tape.concat_rows(&saved);
         let y = self.model.readout(tape, &vars, stacked);
-        let mut tgt = vec![0.0; j * self.batch * o];
-        for bb in 0..self.batch {
-            for jj in 0..j {
-                for oo in 0..o {
-                    tgt[(jj * self.batch + bb) * o + oo] = self.targets[(bb * j + jj) * o + oo];
-                }
-            }
-        }
-        let t = tape.constant(j * self.batch, o, &tgt);
-        let d = tape.sub(y, t);
-        let s = tape.square(d);
+        let o = self.model.config().outputs;
+        let t = tape.constant(d.target_times.len() * d.batch, o, &d.targets);
+        let diff = tape.sub(y, t);
+        let s = tape.square(diff);
         Ok(tape.mean(s))
     }
 }

@@ -1,9 +1,12 @@
 //! `neurodyn grad CASE.json`: the loss and gradient of a fully specified case (SPEC §7), and
 //! with `--check` a finite-difference check of that gradient.
 
+mod cnf;
 mod gdm;
 mod gnode;
 pub mod json;
+mod lowrank;
+mod timed;
 
 use super::CliError;
 use crate::solve::{Method, SolveOptions};
@@ -76,8 +79,10 @@ pub fn parse(v: &Value) -> Result<Box<dyn Case>, CliError> {
     match kind {
         "gnode" => Ok(Box::new(gnode::GnodeCase::parse(v)?)),
         "gdm" => Ok(Box::new(gdm::GdmCase::parse(v)?)),
+        "lowrank" => Ok(Box::new(lowrank::LowRankCase::parse(v)?)),
+        "cnf" => Ok(Box::new(cnf::CnfCase::parse(v)?)),
         other => Err(CliError::input(format!(
-            "model.kind: unknown kind {other:?} (this build knows gnode, gdm)"
+            "model.kind: unknown kind {other:?} (this build knows gnode, gdm, lowrank, cnf)"
         ))),
     }
 }

@@ -1,0 +1,394 @@
+//! `neurodyn connector FIT`: the maximum-entropy connectivity distribution of a low-rank fit,
+//! by the closed form, entropy-regularised particles distilled by flow matching, and an
+//! augmented Lagrangian through a CNF; compared with the plain fit (and the truth, for
+//! simulated data).
+
+mod report;
+
+use super::CliError;
+use super::progress::Progress;
+use crate::io::read_npz;
+use crate::models::cnf::FlowMatchingConfig;
+use crate::models::lowrank::connector::gaussian::GaussianConnector;
+use crate::models::lowrank::connector::lagrangian::{LagrangianConfig, lagrangian};
+use crate::models::lowrank::connector::particles::{ParticleConfig, particles};
+use crate::models::lowrank::connector::{
+    Connector, ConnectorProblem, ProblemConfig, distill, fit_marginal,
+};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Options of `neurodyn connector`.
+#[derive(clap::Args, Debug)]
+pub struct ConnectorArgs {
+    /// A run folder of `neurodyn lowrank fit` (model.json, fit.npz, kappa.npy).
+    pub fit: PathBuf,
+    /// Routes to run, comma-separated: gaussian, particles, lagrangian.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "gaussian,particles,lagrangian"
+    )]
+    pub routes: Vec<String>,
+    /// Visited latent states constrained (farthest-point subsample).
+    #[arg(long, default_value_t = 200)]
+    pub states: usize,
+    /// Reference second moment E[n_r²], one value for every rank or one per rank
+    /// (default: the fit's variance of each n_r).
+    #[arg(long, value_delimiter = ',')]
+    pub n_second_moment: Option<Vec<f64>>,
+    /// Samples drawn from each Connector for the metrics.
+    #[arg(long, default_value_t = 20_000)]
+    pub samples: usize,
+    /// Samples of q(m) under which the constraints are imposed (and particles).
+    #[arg(long, default_value_t = 8000)]
+    pub constraint_samples: usize,
+    /// Ridge of the closed form's Gram system, relative to its mean diagonal.
+    #[arg(long, default_value_t = 1e-4)]
+    pub ridge: f64,
+    /// Width of the CNFs' two hidden layers.
+    #[arg(long, default_value_t = 64)]
+    pub hidden: usize,
+    /// Flow-matching steps (q(m) and each distillation).
+    #[arg(long, default_value_t = 4000)]
+    pub fm_steps: usize,
+    /// Langevin steps of the particle route.
+    #[arg(long, default_value_t = 4000)]
+    pub particle_steps: usize,
+    /// Optimiser steps of the Lagrangian route.
+    #[arg(long, default_value_t = 1500)]
+    pub lagrangian_steps: usize,
+    /// Penalty μ of the Lagrangian route.
+    #[arg(long, default_value_t = 20.0)]
+    pub penalty: f64,
+    /// Neurons of the networks resampled from each Connector and simulated.
+    #[arg(long, default_value_t = 2000)]
+    pub resample_neurons: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output folder (default: FIT/connector).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// What a fit run folder holds.
+pub(crate) struct FitRun {
+    pub(crate) rank: usize,
+    pub(crate) m: Vec<f64>,
+    pub(crate) n: Vec<f64>,
+    pub(crate) kappa: Vec<f64>,
+    /// Gauge to the truth's coordinates (`m_true ≈ m A`), when known.
+    pub(crate) align: Option<Vec<f64>>,
+    /// The truth `(m, n)`, when known.
+    pub(crate) truth: Option<(Vec<f64>, Vec<f64>)>,
+    pub(crate) radius: f64,
+    pub(crate) recipe: Option<String>,
+}
+
+fn bad(path: &Path, msg: impl std::fmt::Display) -> CliError {
+    CliError::input(format!("{}: {msg}", path.display()))
+}
+
+/// Reads a `lowrank fit` run folder.
+pub(crate) fn read_fit(dir: &Path) -> Result<FitRun, CliError> {
+    if !dir.is_dir() {
+        return Err(bad(dir, "not a run folder of `neurodyn lowrank fit`"));
+    }
+    let mp = dir.join("model.json");
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mp).map_err(|e| bad(&mp, e))?)
+            .map_err(|e| bad(&mp, format!("not valid JSON: {e}")))?;
+    if model.get("kind").and_then(|k| k.as_str()) != Some("lowrank") {
+        return Err(bad(&mp, "not a low-rank fit (kind ≠ \"lowrank\")"));
+    }
+    let inputs = model.get("inputs").and_then(|v| v.as_u64()).unwrap_or(0);
+    if inputs > 0 {
+        return Err(bad(
+            &mp,
+            "the Connector handles autonomous fits only (this fit has inputs)",
+        ));
+    }
+    let fp = dir.join("fit.npz");
+    let z = read_npz(&fp).map_err(|e| CliError::input(e.to_string()))?;
+    let get = |k: &str| -> Result<(Vec<usize>, Vec<f64>), CliError> {
+        let a = z.get(k).map_err(|e| CliError::input(e.to_string()))?;
+        Ok((a.shape.clone(), a.to_f64_vec()))
+    };
+    let (ms, m) = get("m")?;
+    let (ns, n) = get("n")?;
+    let (p, rank) = match ms.as_slice() {
+        [p, r] if *p > 0 && *r > 0 => (*p, *r),
+        s => return Err(bad(&fp, format!("m must be [neurons][rank], found {s:?}"))),
+    };
+    if ns != ms {
+        return Err(bad(&fp, format!("n has shape {ns:?}, m {ms:?}")));
+    }
+    let kp = dir.join("kappa.npy");
+    let ka = crate::io::read_npy(&kp).map_err(|e| CliError::input(e.to_string()))?;
+    if ka.shape.last() != Some(&rank) {
+        return Err(bad(
+            &kp,
+            format!("expected [trials][samples][{rank}], found {:?}", ka.shape),
+        ));
+    }
+    let align = z.get("align").ok().map(|a| a.to_f64_vec());
+    let truth = match model.get("truth").and_then(|t| t.as_str()) {
+        Some(t) if Path::new(t).is_file() => {
+            let tz = read_npz(t).map_err(|e| CliError::input(e.to_string()))?;
+            let tm = tz.get("m").map_err(|e| CliError::input(e.to_string()))?;
+            let tn = tz.get("n").map_err(|e| CliError::input(e.to_string()))?;
+            (tm.shape == vec![p, rank] && tn.shape == vec![p, rank])
+                .then(|| (tm.to_f64_vec(), tn.to_f64_vec()))
+        }
+        _ => None,
+    };
+    Ok(FitRun {
+        rank,
+        m,
+        n,
+        kappa: ka.to_f64_vec(),
+        align: align.filter(|a| a.len() == rank * rank && truth.is_some()),
+        truth,
+        radius: model
+            .get("latent_radius")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(1.5),
+        recipe: model
+            .get("recipe")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+    })
+}
+
+/// The samples a route produced (in the fit's gauge) and its diagnostics.
+pub(crate) struct RouteResult {
+    pub(crate) name: String,
+    pub(crate) m: Vec<f64>,
+    pub(crate) n: Vec<f64>,
+    pub(crate) violation: f64,
+    pub(crate) seconds: f64,
+    pub(crate) connector: Option<Connector>,
+}
+
+/// Runs `neurodyn connector`.
+pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
+    let fit = read_fit(&a.fit)?;
+    for r in &a.routes {
+        if !["gaussian", "particles", "lagrangian"].contains(&r.as_str()) {
+            return Err(CliError::input(format!(
+                "--routes: unknown route {r:?} (expected gaussian, particles or lagrangian)"
+            )));
+        }
+    }
+    if a.samples < 100 {
+        return Err(CliError::input("--samples: at least 100"));
+    }
+    if a.hidden == 0 {
+        return Err(CliError::input("--hidden: must be at least 1"));
+    }
+    let r = fit.rank;
+    let second_moment = match &a.n_second_moment {
+        None => None,
+        Some(v) if v.len() == 1 => Some(vec![v[0]; r]),
+        Some(v) if v.len() == r => Some(v.clone()),
+        Some(v) => {
+            return Err(CliError::input(format!(
+                "--n-second-moment: give 1 or {r} values, got {}",
+                v.len()
+            )));
+        }
+    };
+    let mut rng = crate::rng::seeded(a.seed);
+    let problem = ConnectorProblem::new(
+        &fit.m,
+        &fit.n,
+        r,
+        &fit.kappa,
+        &ProblemConfig {
+            states: a.states,
+            second_moment,
+        },
+        &mut rng,
+    )
+    .map_err(|e| CliError::input(format!("--{}: {}", e.field.replace('_', "-"), e.reason)))?;
+    let out = a.out.clone().unwrap_or_else(|| a.fit.join("connector"));
+    std::fs::create_dir_all(&out)
+        .map_err(|e| CliError::failure(format!("{}: {e}", out.display())))?;
+    let quiet = a.quiet;
+    let say = |s: String| {
+        if !quiet {
+            outln!("{s}");
+        }
+    };
+    say(format!(
+        "Connector for {} (rank {r}, {} neurons, {} constrained states, reference E[n²] = {:?}) → {}",
+        a.fit.display(),
+        fit.m.len() / r,
+        problem.states(),
+        problem
+            .second_moment
+            .iter()
+            .map(|v| (v * 1e3).round() / 1e3)
+            .collect::<Vec<_>>(),
+        out.display()
+    ));
+    let fm = FlowMatchingConfig {
+        steps: a.fm_steps,
+        ..Default::default()
+    };
+    let fail = |e: crate::ConfigError| CliError::failure(e.to_string());
+    // q(m): shared by every route
+    let t0 = Instant::now();
+    let bar = Progress::new(a.fm_steps as u64, quiet);
+    let q_m = fit_marginal(&fit.m, r, a.hidden, &fm, &mut rng, |s, l| {
+        bar.update(s as u64 + 1, &format!("q(m) flow matching {l:.4}"))
+    })
+    .map_err(fail)?;
+    bar.finish();
+    say(format!(
+        "q(m): flow matching on the identified m ({:.1} s)",
+        t0.elapsed().as_secs_f64()
+    ));
+    let base = Connector {
+        q_m: q_m.clone(),
+        q_n: q_m.clone(),
+        dt: 0.05,
+    };
+    let (m_samples, _) = crate::models::cnf::sample(
+        &q_m,
+        a.samples,
+        &[],
+        crate::models::cnf::Trace::Exact,
+        &base.solver(),
+        &mut rng,
+    )
+    .map_err(|e| CliError::failure(e.to_string()))?;
+    // the constraints are imposed under q(m): a separate draw of its samples
+    let (m_constrain, _) = crate::models::cnf::sample(
+        &q_m,
+        a.constraint_samples,
+        &[],
+        crate::models::cnf::Trace::Exact,
+        &base.solver(),
+        &mut rng,
+    )
+    .map_err(|e| CliError::failure(e.to_string()))?;
+    let fit_problem = problem;
+    let problem = fit_problem.with_m_samples(&m_constrain);
+    let mut results: Vec<RouteResult> = Vec::new();
+    for route in &a.routes {
+        let t = Instant::now();
+        let res = match route.as_str() {
+            "gaussian" => {
+                let g = GaussianConnector::solve(&problem, a.ridge).map_err(fail)?;
+                if g.slack.iter().any(|&s| s <= 0.0) {
+                    say(format!(
+                        "warning: the reference second moment is too small to hold the drive (slack {:?})",
+                        g.slack
+                    ));
+                }
+                let n = g.sample_n(&m_samples, &mut rng);
+                RouteResult {
+                    name: "Connector (closed form)".into(),
+                    violation: problem.violation(&m_samples, &n),
+                    m: m_samples.clone(),
+                    n,
+                    seconds: t.elapsed().as_secs_f64(),
+                    connector: None,
+                }
+            }
+            "particles" => {
+                let cfg = ParticleConfig {
+                    steps: a.particle_steps,
+                    copies: 1,
+                    ..Default::default()
+                };
+                let bar = Progress::new(a.particle_steps as u64, quiet);
+                let parts = particles(&problem, &cfg, &mut rng, |s, v| {
+                    bar.update(s as u64 + 1, &format!("particles: violation {v:.3e}"))
+                })
+                .map_err(fail)?;
+                bar.finish();
+                let bar = Progress::new(a.fm_steps as u64, quiet);
+                let q_n = distill(&parts.m, &parts.n, r, a.hidden, &fm, &mut rng, |s, l| {
+                    bar.update(s as u64 + 1, &format!("distilling q(n | m): {l:.4}"))
+                })
+                .map_err(fail)?;
+                bar.finish();
+                let c = Connector {
+                    q_m: q_m.clone(),
+                    q_n,
+                    dt: 0.05,
+                };
+                let n = c
+                    .sample_n(&m_samples, &mut rng)
+                    .map_err(|e| CliError::failure(e.to_string()))?;
+                say(format!(
+                    "particles: violation {:.2e} after {} Langevin steps",
+                    parts.violation.last().copied().unwrap_or(f64::NAN),
+                    a.particle_steps
+                ));
+                RouteResult {
+                    name: "Connector (particles + FM)".into(),
+                    violation: problem.violation(&m_samples, &n),
+                    m: m_samples.clone(),
+                    n,
+                    seconds: t.elapsed().as_secs_f64(),
+                    connector: Some(c),
+                }
+            }
+            _ => {
+                // warm start: the plain fit's (m, n) pairs, spurious structure included
+                let bar = Progress::new(a.fm_steps as u64, quiet);
+                let mut q_n = distill(&fit.m, &fit.n, r, a.hidden, &fm, &mut rng, |s, l| {
+                    bar.update(s as u64 + 1, &format!("warm start from the fit: {l:.4}"))
+                })
+                .map_err(fail)?;
+                bar.finish();
+                let cfg = LagrangianConfig {
+                    steps: a.lagrangian_steps,
+                    penalty: a.penalty,
+                    ..Default::default()
+                };
+                let bar = Progress::new(a.lagrangian_steps as u64, quiet);
+                lagrangian(&problem, &mut q_n, &cfg, &mut rng, |s| {
+                    bar.update(
+                        s.step as u64 + 1,
+                        &format!(
+                            "Lagrangian: H {:.3} violation {:.3e} moment {:.2e}",
+                            s.entropy, s.violation, s.moment_error
+                        ),
+                    )
+                })
+                .map_err(fail)?;
+                bar.finish();
+                let c = Connector {
+                    q_m: q_m.clone(),
+                    q_n,
+                    dt: 0.05,
+                };
+                let n = c
+                    .sample_n(&m_samples, &mut rng)
+                    .map_err(|e| CliError::failure(e.to_string()))?;
+                RouteResult {
+                    name: "Connector (Lagrangian CNF)".into(),
+                    violation: problem.violation(&m_samples, &n),
+                    m: m_samples.clone(),
+                    n,
+                    seconds: t.elapsed().as_secs_f64(),
+                    connector: Some(c),
+                }
+            }
+        };
+        say(format!(
+            "{}: constraint violation {:.2e} ({:.1} s)",
+            res.name, res.violation, res.seconds
+        ));
+        results.push(res);
+    }
+    report::write(a, &fit, &fit_problem, &m_samples, &results, &out, &mut rng)
+}

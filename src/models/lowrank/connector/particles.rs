@@ -1,0 +1,156 @@
+//! Entropy-regularised particles: mean-field Langevin on `n` given `m` with an augmented
+//! Lagrangian for the dynamics constraints and a multiplier for the second moment.
+//!
+//! ```text
+//! energy of particle i:  E(n_i) = ½ Σ_r β_r n_ir² + Φ(m_i) (Λ + μ C)·n_i / K
+//! C = (1/P) Σ_i Φ(m_i)ᵀ n_i − g   (K × R),     Φ(m)_k = φ(mᵀκ_k)
+//! step:   n_i ← n_i − h ∇E(n_i) + √(2h) ξ_i            (unadjusted Langevin)
+//! duals:  Λ ← Λ + μ C / K  every step;   β_r ← β_r exp(η (E[n_r²] / M2_r − 1))
+//! ```
+//! For fixed multipliers the particles relax to `n | m ~ N(−Φ(m)(Λ + μC)/(K β), 1/β)`: the
+//! maximum-entropy family of [`super::gaussian`], reached here by simulation (and so open to
+//! other references). Particles start from the fit's own `n` (spurious structure included),
+//! which the entropy washes out.
+
+use super::ConnectorProblem;
+use crate::error::ConfigError;
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+/// Settings of [`particles`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParticleConfig {
+    /// Particles per identified neuron (each copy of `m_i` carries its own `n`).
+    pub copies: usize,
+    /// Langevin steps.
+    pub steps: usize,
+    /// Step size h (relative to the reference variance: `h = step · M2`).
+    pub step: f64,
+    /// Penalty μ (relative to the largest eigenvalue of `G/K`).
+    pub penalty: f64,
+    /// Rate η of the second-moment multiplier.
+    pub moment_rate: f64,
+}
+
+impl Default for ParticleConfig {
+    fn default() -> Self {
+        Self {
+            copies: 4,
+            steps: 4000,
+            step: 0.05,
+            penalty: 5.0,
+            moment_rate: 0.01,
+        }
+    }
+}
+
+/// The final particles and how the constraints converged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Particles {
+    /// `m` of every particle (`P·copies × R`).
+    pub m: Vec<f64>,
+    /// `n` of every particle.
+    pub n: Vec<f64>,
+    /// Relative constraint violation every 100 steps.
+    pub violation: Vec<f64>,
+}
+
+/// Runs the particle system (see the [module docs](self)).
+///
+/// # Errors
+/// Zero copies or steps, a non-positive step or penalty.
+pub fn particles<R: Rng + ?Sized>(
+    problem: &ConnectorProblem,
+    cfg: &ParticleConfig,
+    rng: &mut R,
+    mut observer: impl FnMut(usize, f64),
+) -> Result<Particles, ConfigError> {
+    if cfg.copies == 0 || cfg.steps == 0 {
+        return Err(ConfigError::new(
+            "particles",
+            "copies and steps must be at least 1",
+        ));
+    }
+    if !(cfg.step > 0.0 && cfg.penalty > 0.0 && cfg.moment_rate >= 0.0) {
+        return Err(ConfigError::new(
+            "particles",
+            "step and penalty must be positive",
+        ));
+    }
+    let (r, k) = (problem.rank, problem.states());
+    let p0 = problem.m.len() / r;
+    let p = p0 * cfg.copies;
+    let m: Vec<f64> = (0..cfg.copies).flat_map(|_| problem.m.clone()).collect();
+    let mut n: Vec<f64> = (0..cfg.copies).flat_map(|_| problem.n.clone()).collect();
+    let phi = problem.features(&m); // P × K
+    // largest eigenvalue of G/K by power iteration
+    let gk = |v: &[f64]| -> Vec<f64> {
+        let mut out = vec![0.0; k];
+        for i in 0..p {
+            let f = &phi[i * k..(i + 1) * k];
+            let d: f64 = f.iter().zip(v).map(|(a, b)| a * b).sum();
+            for (o, a) in out.iter_mut().zip(f) {
+                *o += a * d / (p * k) as f64;
+            }
+        }
+        out
+    };
+    let mut v = vec![1.0; k];
+    let mut lmax = 1.0;
+    for _ in 0..50 {
+        let w = gk(&v);
+        lmax = w.iter().map(|x| x * x).sum::<f64>().sqrt();
+        v = w.iter().map(|x| x / lmax.max(1e-300)).collect();
+    }
+    let m2 = &problem.second_moment;
+    let mut beta: Vec<f64> = m2.iter().map(|v| 1.0 / v).collect();
+    let h: Vec<f64> = m2.iter().map(|v| cfg.step * v).collect();
+    let mu = cfg.penalty / lmax.max(1e-12);
+    let mut lam = vec![0.0; k * r];
+    let mut violation = Vec::new();
+    let mut c = vec![0.0; k * r];
+    let mut coef = vec![0.0; k * r];
+    for step in 0..cfg.steps {
+        // C = (1/P) Φᵀ n − g
+        c.fill(0.0);
+        for i in 0..p {
+            for q in 0..k {
+                let f = phi[i * k + q] / p as f64;
+                for s in 0..r {
+                    c[q * r + s] += f * n[i * r + s];
+                }
+            }
+        }
+        for (cv, g) in c.iter_mut().zip(&problem.targets) {
+            *cv -= g;
+        }
+        for j in 0..k * r {
+            coef[j] = (lam[j] + mu * c[j]) / k as f64;
+        }
+        // stability: the penalty's curvature is μ λ_max(G/K) = penalty per unit of the drive
+        for i in 0..p {
+            for s in 0..r {
+                let drive: f64 = (0..k).map(|q| phi[i * k + q] * coef[q * r + s]).sum();
+                let hs = h[s] / (1.0 + h[s] * (beta[s] + cfg.penalty));
+                let xi: f64 = StandardNormal.sample(rng);
+                let x = &mut n[i * r + s];
+                *x += -hs * (beta[s] * *x + drive) + (2.0 * hs).sqrt() * xi;
+            }
+        }
+        for j in 0..k * r {
+            lam[j] += mu * c[j] * 0.1;
+        }
+        for s in 0..r {
+            let sm = (0..p).map(|i| n[i * r + s].powi(2)).sum::<f64>() / p as f64;
+            beta[s] *= (cfg.moment_rate * (sm / m2[s] - 1.0))
+                .clamp(-0.5, 0.5)
+                .exp();
+        }
+        if step % 100 == 0 || step + 1 == cfg.steps {
+            let viol = problem.violation(&m, &n);
+            violation.push(viol);
+            observer(step, viol);
+        }
+    }
+    Ok(Particles { m, n, violation })
+}
