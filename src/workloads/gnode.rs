@@ -259,7 +259,7 @@ fn options<T: Float>(method: Method, steps: usize) -> SolveOptions<T> {
 }
 
 /// `Σ (y − ŷ)² / count` of one save point, as a `1 × 1` node.
-fn save_term<T: Float>(
+pub(crate) fn save_term<T: Float>(
     tape: &mut Tape<T>,
     model: &Gnode<T>,
     p: &GnodeOdeParams,

@@ -7,8 +7,9 @@ use super::json::{array, boolean, count, expect_shape, field, number, only_keys,
 use super::timed::TimedData;
 use crate::models::Activation;
 use crate::models::gnode::{Gnode, GnodeConfig, GnodeOde, InitScheme, InitialState};
-use crate::solve::solve_on_tape;
-use crate::tape::{ParamStore, Tape, Var};
+use crate::solve::{GradMode, solve_on_tape, solve_with_grad};
+use crate::tape::{Grads, ParamStore, Tape, Var};
+use crate::workloads::gnode::save_term;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -115,6 +116,35 @@ impl Case for GnodeCase {
     fn shape_of(&self, name: &str) -> Vec<usize> {
         self.shapes.get(name).cloned().unwrap_or_default()
     }
+    /// Checkpointed backprop: the same loss and gradient (to rounding) with O(√steps) states
+    /// instead of a tape of every stage, which a one-shot process pays for in page faults.
+    fn loss_and_grad(&self, grads: &mut Grads<f64>) -> Option<Result<f64, String>> {
+        let d = &self.data;
+        let ode = GnodeOde::new(&self.model, &d.inputs, d.batch, d.steps, d.input_dt);
+        let per = d.batch * self.model.config().outputs;
+        let norm = 1.0 / (d.target_times.len() * per) as f64;
+        let sol = solve_with_grad(
+            &ode,
+            |t, p| self.model.initial_state(t, &p.vars, None, d.batch),
+            |t, p, j, h| {
+                save_term(
+                    t,
+                    &self.model,
+                    p,
+                    h,
+                    &d.targets[j * per..(j + 1) * per],
+                    norm,
+                )
+            },
+            0.0,
+            d.t_end(),
+            &d.opts,
+            GradMode::Checkpointed,
+            grads,
+        );
+        Some(sol.map(|s| s.loss).map_err(|e| e.to_string()))
+    }
+
     fn loss(&self, tape: &mut Tape<f64>, store: &ParamStore<f64>) -> Result<Var, String> {
         let d = &self.data;
         let ode = GnodeOde::new(&self.model, &d.inputs, d.batch, d.steps, d.input_dt);
