@@ -19,8 +19,9 @@ pub enum PosteriorKind {
     #[default]
     PerStep,
     /// Per-step logits that also see the increments into and out of step t (ours):
-    /// `q(z_t | y_{t−1:t+1}) = Concrete(q.W y_t + g·q.Wd (y_t − y_{t−1}) + g·q.Wf (y_{t+1} − y_t)
-    /// + q.b, τ)`, a missing neighbour (trial edge) giving a zero increment. With AR
+    /// `q(z_t | y_{t−1:t+1}) = Concrete(ℓ_t, τ)` with
+    /// `ℓ_t = q.W y_t + g·q.Wd (y_t − y_{t−1}) + g·q.Wf (y_{t+1} − y_t) + q.b`,
+    /// a missing neighbour (trial edge) giving a zero increment. With AR
     /// emissions the exact posterior of `z_t` depends on `y_{t−1}` (through
     /// `p(y_t | y_{t−1}, z_t)`) and on `y_{t+1}` (through the next transition and emission),
     /// which the authors' per-step posterior cannot see. `q.Wd`, `q.Wf` start at 0, so the
