@@ -982,6 +982,10 @@ fn gdm_simulate_and_a_short_fit_write_their_files() {
         "no test sequence",
     );
     assert_bad_input(&["gdm", "bench", "/nonexistent/y.csv"], "no such file");
+    assert_bad_input(
+        &["gdm", "bench", "nascar", "--test", csv.to_str().unwrap()],
+        "apply to a data file",
+    );
 }
 
 /// A tiny simulated recording written by `lowrank simulate` (rates, ring).

@@ -77,6 +77,12 @@ struct Row {
 pub fn run(a: &BenchArgs) -> Result<(), CliError> {
     // generated data (a fresh training and test sequence per seed) or a fixed file
     let is_variant = a.data.parse::<Variant>().is_ok();
+    if is_variant && (a.test.is_some() || a.labels.is_some() || a.standardize) {
+        return Err(CliError::input(format!(
+            "--test, --labels and --standardize apply to a data file, not to the generated {}",
+            a.data
+        )));
+    }
     let fixed = if !is_variant {
         let path = std::path::Path::new(&a.data);
         if !path.exists() {
