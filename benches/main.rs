@@ -6,13 +6,13 @@
 use criterion::criterion_main;
 
 mod dense;
-mod gnode;
 mod solve;
 mod tape;
+mod workloads;
 
 criterion_main!(
     dense::benches,
     tape::benches,
     solve::benches,
-    gnode::benches
+    workloads::benches
 );

@@ -14,7 +14,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod cnf;
+pub mod gdm;
 pub mod gnode;
+pub mod lowrank;
 pub mod peak;
 mod suites;
 mod timing;

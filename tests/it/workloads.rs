@@ -84,7 +84,7 @@ fn bad_specs_are_errors() {
 
 #[test]
 fn suites_build_and_the_quick_suite_runs() {
-    for s in ["peer", "scaling", "peak", "all"] {
+    for s in ["peer", "scaling", "peak", "models", "all"] {
         let v = suite(s).unwrap();
         assert!(!v.is_empty());
         let mut names: Vec<&str> = v.iter().map(|e| e.name.as_str()).collect();
@@ -99,4 +99,53 @@ fn suites_build_and_the_quick_suite_runs() {
         let t = measure(w.as_mut(), 0.0, 1).unwrap();
         assert!(t.median > 0.0 && t.output.loss.is_finite(), "{}", e.name);
     }
+}
+
+#[test]
+fn model_workloads_agree_across_precisions_and_repeat_exactly() {
+    use neurodyn::workloads::cnf::{CnfGrad, CnfStep};
+    use neurodyn::workloads::gdm::{GdmGrad, GdmGradSpec};
+    /// Two f64 runs are identical and the f32 loss is close.
+    fn check(name: &str, w32: &mut dyn Workload, w64: &mut dyn Workload) {
+        let a = w64.run().unwrap().loss;
+        let b = w64.run().unwrap().loss;
+        assert_eq!(a, b, "{name}: two runs differ");
+        let c = w32.run().unwrap().loss;
+        assert!(
+            (c - a).abs() <= 1e-4 * a.abs(),
+            "{name}: f32 {c} vs f64 {a}"
+        );
+    }
+    for step in [CnfStep::FlowMatching, CnfStep::ExactNll] {
+        let mut a = CnfGrad::<f32>::new(step, 16, 1).unwrap();
+        let mut b = CnfGrad::<f64>::new(step, 16, 1).unwrap();
+        check(&b.name(), &mut a, &mut b);
+        let (ga, gb) = (a.grads().as_slice(), b.grads().as_slice());
+        let ga: Vec<f64> = ga.iter().map(|&x| f64::from(x)).collect();
+        assert!(gb.iter().all(|g| g.is_finite()) && gb.iter().any(|&g| g != 0.0));
+        assert!(
+            rel(&ga, gb) <= 1e-3,
+            "{step:?}: gradients f32 vs f64 {}",
+            rel(&ga, gb)
+        );
+    }
+    let spec = GdmGradSpec {
+        steps: 60,
+        samples: 3,
+        ..Default::default()
+    };
+    let mut a = GdmGrad::<f32>::new(&spec).unwrap();
+    let mut b = GdmGrad::<f64>::new(&spec).unwrap();
+    check(&b.name(), &mut a, &mut b);
+    let ga: Vec<f64> = a.grads().as_slice().iter().map(|&x| f64::from(x)).collect();
+    assert!(rel(&ga, b.grads().as_slice()) <= 1e-3);
+    assert!(
+        GdmGrad::<f64>::new(&GdmGradSpec {
+            states: 1,
+            ..spec.clone()
+        })
+        .is_err()
+    );
+    assert!(GdmGrad::<f64>::new(&GdmGradSpec { samples: 0, ..spec }).is_err());
+    assert!(CnfGrad::<f64>::new(CnfStep::FlowMatching, 0, 0).is_err());
 }

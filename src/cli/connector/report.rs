@@ -86,6 +86,9 @@ fn save_store(dir: &Path, name: &str, s: &ParamStore<f64>) -> Result<(), CliErro
     write_npz(dir, name, &refs)
 }
 
+/// One loading set of the comparison: name, m, n, constraint violation, resampling summary.
+type LoadingSet = (String, Vec<f64>, Vec<f64>, f64, String);
+
 /// Draws a fresh network of `neurons` from a route, simulates `trials` trials and reads off its
 /// attractors.
 fn resample(
@@ -164,7 +167,7 @@ pub(crate) fn write(
         }
     };
     let (fm, fnn) = to_truth(&fit.m, &fit.n);
-    let mut sets: Vec<(String, Vec<f64>, Vec<f64>, f64, String)> = vec![(
+    let mut sets: Vec<LoadingSet> = vec![(
         "plain fit".into(),
         fm.clone(),
         fnn.clone(),
@@ -290,7 +293,7 @@ pub(crate) fn write(
                 .collect::<Vec<_>>()
         )
     );
-    crate::io::write_atomic(&out.join("table.md"), table.as_bytes()).map_err(failure)?;
+    crate::io::write_atomic(out.join("table.md"), table.as_bytes()).map_err(failure)?;
     if !a.quiet {
         outln!("\n{table}");
     }

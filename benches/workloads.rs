@@ -1,5 +1,5 @@
-//! The gnODE workloads of `neurodyn::workloads` (the JAX peer's problem, every gradient mode,
-//! and the scaling sweeps), timed by criterion. `neurodyn bench` runs the same workloads from
+//! The workloads of `neurodyn::workloads` (the gnODE JAX peer's problem in every gradient mode,
+//! the scaling sweeps, and the CNF, GDM and low-rank hot paths), timed by criterion. `neurodyn bench` runs the same workloads from
 //! the command line; see `docs/benchmarks.md`.
 
 use criterion::{Criterion, criterion_group};
@@ -7,7 +7,7 @@ use neurodyn::workloads::suite;
 use std::time::Duration;
 
 fn all(c: &mut Criterion) {
-    for s in ["peer", "scaling"] {
+    for s in ["peer", "scaling", "models"] {
         let mut g = c.benchmark_group(s);
         for e in suite(s).expect("known suite") {
             if e.name.starts_with("fma_peak") {
