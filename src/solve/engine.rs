@@ -309,8 +309,15 @@ impl<'o, T: Float> Integrator<'o, T> {
         let dir = self.dir;
         let (mut t, mut y) = (t0, y0);
         let mut k1: Option<Var> = None;
+        // Whether `k1` was evaluated at the start of the current step (first step, after a
+        // jump, or after a rejection of such a step) rather than carried over as the previous
+        // step's last stage: the replay must know which input bin it belongs to.
+        let mut k1_fresh = false;
         let mut prev_start = t0;
-        let mut pi = Pi::new(self.tab.err_order.unwrap_or(self.tab.order));
+        let mut pi = Pi::new(
+            self.tab.err_order.unwrap_or(self.tab.order),
+            self.opts.controller,
+        );
         let mut h = T::ZERO;
         if t0 == t1 {
             return Ok(y0);
@@ -399,7 +406,10 @@ impl<'o, T: Float> Integrator<'o, T> {
                     }
                     (h, t + h)
                 };
-                let fresh = k1.is_none();
+                if k1.is_none() {
+                    k1_fresh = true;
+                }
+                let fresh = k1_fresh;
                 let k = match k1 {
                     Some(k) => k,
                     None => {
@@ -460,7 +470,14 @@ impl<'o, T: Float> Integrator<'o, T> {
                 t = t_next;
                 i_fixed += 1;
                 if !fixed {
-                    h = pi.accept(h_try, err);
+                    // Landing on a stop (clipped there) is no evidence for a smaller step: keep
+                    // the step proposed before clipping if it is larger.
+                    let proposal = pi.accept(h_try, err);
+                    h = if t == stop && proposal.abs() < h.abs() {
+                        h
+                    } else {
+                        proposal
+                    };
                     self.last_h = Some(h);
                 }
                 if compact {
@@ -478,6 +495,7 @@ impl<'o, T: Float> Integrator<'o, T> {
                     y = y_new;
                     k1 = k_last;
                 }
+                k1_fresh = false;
                 if t == stop && is_jump {
                     k1 = None;
                 }

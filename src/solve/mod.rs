@@ -8,8 +8,9 @@
 //! * with gradients ([`solve_with_grad`]) in one of three [`GradMode`]s: backprop through the
 //!   solver, checkpointed backprop, or the continuous adjoint.
 //!
-//! Adaptive methods use an RMS error norm with `rtol`/`atol`, a PI step-size controller
-//! (safety 0.9, step factor in [0.2, 10]) and Hairer's initial step; they stop exactly at
+//! Adaptive methods use an RMS error norm with `rtol`/`atol`, a step-size controller of the PI
+//! family ([`Controller`]: integral by default, Hairer's PI as an option; safety 0.9, step factor
+//! in [0.2, 10]) and Hairer's initial step; they stop exactly at
 //! `jump_times` (where piecewise-constant inputs change) and interpolate saved points with each
 //! method's dense output. See `docs/solvers.md` for the maths.
 //!
@@ -46,6 +47,7 @@ mod options;
 pub mod tableau;
 
 pub use backprop::solve_on_tape;
+pub use controller::Controller;
 pub use options::{GradMode, Method, SolveOptions};
 
 use crate::Float;

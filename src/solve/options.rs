@@ -1,5 +1,6 @@
 //! Solver options, methods and gradient modes, with validation.
 
+use super::controller::Controller;
 use super::tableau::{self, Tableau};
 use crate::Float;
 use crate::error::ConfigError;
@@ -130,6 +131,8 @@ pub struct SolveOptions<T> {
     pub h_max: Option<T>,
     /// Maximum number of step attempts (accepted + rejected).
     pub max_steps: usize,
+    /// Step-size controller (adaptive).
+    pub controller: Controller,
     /// Times at which to save the state (in the direction of integration, within `[t0, t1]`).
     pub save_at: Vec<T>,
     /// Times at which the solver must stop and restart (inputs change there). Times outside
@@ -148,6 +151,7 @@ impl<T: Float> Default for SolveOptions<T> {
             h_min: T::ZERO,
             h_max: None,
             max_steps: 100_000,
+            controller: Controller::default(),
             save_at: Vec::new(),
             jump_times: Vec::new(),
         }

@@ -159,6 +159,10 @@ fn invalid_cases_name_the_field() {
     );
     bad_case(|v| v["solver"]["method"] = "rk45".into(), "solver.method");
     bad_case(|v| v["solver"]["dt"] = 0.03.into(), "solver.dt");
+    bad_case(
+        |v| v["solver"] = serde_json::json!({"method": "dopri5", "rtol": 1e-6, "atol": 1e-8, "controller": "pid"}),
+        "solver.controller",
+    );
     bad_case(|v| v["loss"] = "mae".into(), "loss");
 }
 
@@ -477,6 +481,23 @@ fn exported_peer_cases_compute_the_workloads_loss() {
             (got - want).abs() <= 1e-12 * want.abs(),
             "N = {n}: case loss {got} vs workload loss {want}"
         );
+        // The same problem with dopri5 under either controller: close to RK4, not identical.
+        let mut c: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&case).unwrap()).unwrap();
+        let mut losses = Vec::new();
+        for ctrl in ["integral", "hairer-pi"] {
+            c["solver"] = serde_json::json!({"method": "dopri5", "rtol": 1e-7, "atol": 1e-9, "controller": ctrl});
+            let p = dir.join(format!("dp-{n}-{ctrl}.json"));
+            std::fs::write(&p, c.to_string()).unwrap();
+            let (code, out, err) = run(&["grad", p.to_str().unwrap()]);
+            assert_eq!(code, 0, "{err}");
+            let l = serde_json::from_str::<serde_json::Value>(&out).unwrap()["loss"]
+                .as_f64()
+                .unwrap();
+            assert!((l - want).abs() <= 1e-6 * want, "{ctrl}: {l} vs RK4 {want}");
+            losses.push(l);
+        }
+        assert_ne!(losses[0], losses[1], "the controller was not applied");
     }
     std::fs::remove_dir_all(&dir).ok();
     assert_bad_input(

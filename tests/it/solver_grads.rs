@@ -4,7 +4,8 @@
 
 use crate::problems::Toy;
 use neurodyn::solve::{
-    Dynamics, GradMode, GradSolution, Method, SolveOptions, solve_on_tape, solve_with_grad,
+    Controller, Dynamics, GradMode, GradSolution, Method, SolveOptions, solve_on_tape,
+    solve_with_grad,
 };
 use neurodyn::tape::check::{GradCheckOptions, gradcheck};
 use neurodyn::tape::{Grads, Tape, Var};
@@ -123,10 +124,19 @@ fn backprop_equals_finite_differences_for_every_method() {
 
 #[test]
 fn checkpointed_equals_backprop() {
-    // A longer horizon so that the checkpoint schedule has many segments.
+    // A longer horizon so that the checkpoint schedule has many segments. Both controllers:
+    // their step sequences differ (rejections right after a jump included, whose fresh first
+    // stage the replay must evaluate with the new input).
     let toy = Toy::new(4, 3, 12, 0.25, 2);
-    for m in Method::ALL {
+    let runs = Method::ALL.into_iter().flat_map(|m| {
+        [Controller::Integral, Controller::HairerPi]
+            .into_iter()
+            .filter(move |&c| m.is_adaptive() || c == Controller::Integral)
+            .map(move |c| (m, c))
+    });
+    for (m, controller) in runs {
         let mut opts = opts_for(m, &toy, 1e-9);
+        opts.controller = controller;
         opts.save_at = vec![0.3, 1.0, 1.7, 2.5, 3.0];
         if !m.is_adaptive() {
             opts.dt = Some(0.01);
@@ -171,7 +181,7 @@ fn checkpointed_equals_backprop() {
         let r = rel_by_param(&toy, &g1, &g2).max(rel(&b.dy0, &a.dy0));
         assert!(
             r <= 1e-12,
-            "{m:?}: checkpointed differs from backprop by {r:e}"
+            "{m:?} {controller:?}: checkpointed differs from backprop by {r:e}"
         );
     }
 }

@@ -2,7 +2,7 @@
 //! dense output, statistics, and every error variant.
 
 use crate::problems::{ARENSTORF_T, ARENSTORF_Y0, Arenstorf, Linear, Lorenz, VanDerPol};
-use neurodyn::solve::{Method, SolveError, SolveOptions, solve};
+use neurodyn::solve::{Controller, Method, SolveError, SolveOptions, solve};
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     a.iter()
@@ -175,9 +175,16 @@ fn scipy_rk45() -> Vec<(String, f64, usize, f64)> {
         .collect()
 }
 
-fn reference_problem(name: &str, tol: f64) -> (neurodyn::solve::Solution<f64>, Vec<f64>) {
-    let run = |m: Method, tol: f64| -> neurodyn::solve::Solution<f64> {
-        let opts = SolveOptions::adaptive(m, tol, tol);
+fn reference_problem(
+    name: &str,
+    tol: f64,
+    controller: Controller,
+) -> (neurodyn::solve::Solution<f64>, Vec<f64>) {
+    let run = |m: Method, tol: f64, controller: Controller| -> neurodyn::solve::Solution<f64> {
+        let opts = SolveOptions {
+            controller,
+            ..SolveOptions::adaptive(m, tol, tol)
+        };
         match name {
             "arenstorf" => solve(&Arenstorf, 1, &ARENSTORF_Y0, 0.0, ARENSTORF_T, &opts),
             "vanderpol" => solve(&VanDerPol, 1, &[2.0, 0.0], 0.0, 20.0, &opts),
@@ -185,14 +192,19 @@ fn reference_problem(name: &str, tol: f64) -> (neurodyn::solve::Solution<f64>, V
         }
         .unwrap()
     };
-    // Truth: tsit5 and dopri5 at 1e-13 must agree with each other first.
-    let (a, b) = (run(Method::Tsit5, 1e-13), run(Method::Dopri5, 1e-13));
+    // Truth: tsit5 and dopri5 at 1e-13 (Hairer's PI, smoother at such tolerances) must agree
+    // with each other first.
+    let pi = Controller::HairerPi;
+    let (a, b) = (
+        run(Method::Tsit5, 1e-13, pi),
+        run(Method::Dopri5, 1e-13, pi),
+    );
     let scale = a.y_final.iter().fold(1.0f64, |m, v| m.max(v.abs()));
     assert!(
         max_abs_diff(&a.y_final, &b.y_final) < 1e-9 * scale,
         "{name}: references disagree"
     );
-    (run(Method::Dopri5, tol), a.y_final)
+    (run(Method::Dopri5, tol, controller), a.y_final)
 }
 
 #[test]
@@ -200,12 +212,16 @@ fn dopri5_is_at_least_as_efficient_as_scipy_rk45() {
     let rows = scipy_rk45();
     assert_eq!(rows.len(), 12, "expected 3 problems × 4 tolerances");
     let mut report = String::new();
-    for (name, tol, nfev, err) in rows {
-        let (sol, truth) = reference_problem(&name, tol);
+    let controllers = [Controller::Integral, Controller::HairerPi];
+    for ((name, tol, nfev, err), controller) in rows
+        .iter()
+        .flat_map(|r| controllers.iter().map(move |&c| (r.clone(), c)))
+    {
+        let (sol, truth) = reference_problem(&name, tol, controller);
         let ours_err = max_abs_diff(&sol.y_final, &truth);
         let ours_nfev = sol.stats.rhs_evals;
         report += &format!(
-            "{name:<10} tol {tol:.0e}: nfev {ours_nfev} vs scipy {nfev} ({:.2}×), error {ours_err:.2e} vs {err:.2e} ({:.2}×)\n",
+            "{name:<10} tol {tol:.0e} {controller:?}: nfev {ours_nfev} vs scipy {nfev} ({:.2}×), error {ours_err:.2e} vs {err:.2e} ({:.2}×)\n",
             ours_nfev as f64 / nfev as f64,
             ours_err / err
         );

@@ -9,7 +9,7 @@ mod lowrank;
 mod timed;
 
 use super::CliError;
-use crate::solve::{Method, SolveOptions};
+use crate::solve::{Controller, Method, SolveOptions};
 use crate::tape::check::{GradCheckOptions, gradcheck};
 use crate::tape::{ParamStore, Tape, Var};
 use json::{field, number, only_keys, string};
@@ -42,14 +42,29 @@ pub trait Case {
 
 /// Parses a case's `solver` object.
 pub fn solver(v: &Value) -> Result<SolveOptions<f64>, CliError> {
-    only_keys(v, &["method", "dt", "rtol", "atol"], "solver")?;
+    only_keys(v, &["method", "dt", "rtol", "atol", "controller"], "solver")?;
     let method: Method = string(field(v, "method", "solver")?, "solver.method")?
         .parse()
         .map_err(|e: crate::ConfigError| CliError::input(format!("solver.method: {}", e.reason)))?;
     if method.is_adaptive() && v.get("dt").is_none() {
         let rtol = number(field(v, "rtol", "solver")?, "solver.rtol")?;
         let atol = number(field(v, "atol", "solver")?, "solver.atol")?;
-        Ok(SolveOptions::adaptive(method, rtol, atol))
+        let controller = match v.get("controller") {
+            None => Controller::default(),
+            Some(c) => match string(c, "solver.controller")? {
+                "integral" => Controller::Integral,
+                "hairer-pi" => Controller::HairerPi,
+                other => {
+                    return Err(CliError::input(format!(
+                        "solver.controller: unknown controller {other:?} (expected \"integral\" or \"hairer-pi\")"
+                    )));
+                }
+            },
+        };
+        Ok(SolveOptions {
+            controller,
+            ..SolveOptions::adaptive(method, rtol, atol)
+        })
     } else {
         let dt = number(field(v, "dt", "solver")?, "solver.dt")?;
         Ok(SolveOptions::fixed(method, dt))
