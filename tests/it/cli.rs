@@ -954,6 +954,59 @@ fn gdm_simulate_and_a_short_fit_write_their_files() {
     let params = neurodyn::io::read_npz(run2.join("params.npz")).unwrap();
     assert_eq!(params.get("q.fwd.Wx").unwrap().shape, vec![12, 3]);
     assert_eq!(params.get("S").unwrap().shape, vec![2, 3, 4]);
+    // the benchmark on a labelled file with a separate test file, the local posterior
+    let bench = dir.join("bench");
+    let (code, stdout, err) = run(&[
+        "gdm",
+        "bench",
+        csv.to_str().unwrap(),
+        "--test",
+        csv.to_str().unwrap(),
+        "--labels",
+        "label",
+        "--standardize",
+        "--states",
+        "2",
+        "--seeds",
+        "1",
+        "--models",
+        "gdm,arhmm",
+        "--posterior",
+        "local",
+        "--iters",
+        "5",
+        "--samples",
+        "2",
+        "--eval-samples",
+        "2",
+        "--restarts",
+        "1",
+        "--em-iters",
+        "3",
+        "--out",
+        bench.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("gdm    kNN accuracy"), "{stdout}");
+    assert!(stdout.contains("arhmm  kNN accuracy"), "{stdout}");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bench.join("summary.json")).unwrap())
+            .unwrap();
+    for m in ["gdm", "arhmm"] {
+        let knn = j[m]["knn"][0].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&knn), "{m}: {j}");
+    }
+    // a data file without a test sequence, or none at all
+    assert_bad_input(
+        &["gdm", "bench", csv.to_str().unwrap(), "--labels", "label"],
+        "no test sequence",
+    );
+    assert_bad_input(&["gdm", "bench", "/nonexistent/y.csv"], "no such file");
+    assert_bad_input(
+        &["gdm", "bench", "nascar", "--test", csv.to_str().unwrap()],
+        "apply to a data file",
+    );
 }
 
 /// A tiny simulated recording written by `lowrank simulate` (rates, ring).

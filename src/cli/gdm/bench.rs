@@ -15,10 +15,22 @@ use std::time::Instant;
 /// Options of `neurodyn gdm bench`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// nascar (standard) or nascar-soft (soft-sticky), generated anew for every seed; or an
-    /// .npz file with train_y, train_labels, test_y, test_labels used for every seed (the
-    /// authors' protocol: fixed data, the seed changes the model only).
+    /// nascar (standard) or nascar-soft (soft-sticky), generated anew for every seed; or a
+    /// labelled file used for every seed (the authors' protocol: fixed data, the seed changes
+    /// the model only): an .npz with train_y, train_labels, test_y, test_labels, or any
+    /// format of `gdm fit` with --test.
     pub data: String,
+    /// The labelled test sequence for a data file that does not hold one (any format of
+    /// `gdm fit`).
+    #[arg(long)]
+    pub test: Option<PathBuf>,
+    /// CSV column holding the true labels (as `gdm fit --labels`).
+    #[arg(long)]
+    pub labels: Option<String>,
+    /// Standardise every channel of a data file with the training mean and standard
+    /// deviation (the test sequence with the training statistics).
+    #[arg(long)]
+    pub standardize: bool,
     /// Number of seeds (seed s: training data from seed s, test data from seed 1000 + s,
     /// model initialisation from seed s).
     #[arg(long, default_value_t = 10)]
@@ -64,31 +76,57 @@ struct Row {
 /// Runs the benchmark.
 pub fn run(a: &BenchArgs) -> Result<(), CliError> {
     // generated data (a fresh training and test sequence per seed) or a fixed file
-    let fixed = if a.data.to_ascii_lowercase().ends_with(".npz") {
-        let l = super::data::load(std::path::Path::new(&a.data), None, None)?;
-        let test = l.test.ok_or_else(|| {
-            CliError::input(format!("{}: no test_y array for the test sequence", a.data))
-        })?;
-        if l.train.labels.is_none() || test.labels.is_none() {
+    let is_variant = a.data.parse::<Variant>().is_ok();
+    if is_variant && (a.test.is_some() || a.labels.is_some() || a.standardize) {
+        return Err(CliError::input(format!(
+            "--test, --labels and --standardize apply to a data file, not to the generated {}",
+            a.data
+        )));
+    }
+    let fixed = if !is_variant {
+        let path = std::path::Path::new(&a.data);
+        if !path.exists() {
             return Err(CliError::input(format!(
-                "{}: the benchmark needs train_labels and test_labels",
+                "{}: no such file (or a variant: nascar, nascar-soft)",
                 a.data
             )));
         }
-        if test.obs != l.train.obs {
+        let super::data::Loaded { mut train, test } =
+            super::data::load(path, a.labels.as_deref(), None)?;
+        let mut test = match &a.test {
+            Some(p) => super::data::load(p, a.labels.as_deref(), None)?.train,
+            None => test.ok_or_else(|| {
+                CliError::input(format!(
+                    "{}: no test sequence (test_y in an .npz, or --test FILE)",
+                    a.data
+                ))
+            })?,
+        };
+        if train.labels.is_none() || test.labels.is_none() {
             return Err(CliError::input(format!(
-                "{}: test_y has {} channels, train_y {}",
-                a.data, test.obs, l.train.obs
+                "{}: the benchmark needs labelled training and test sequences (train_labels and test_labels in an .npz, --labels for a CSV)",
+                a.data
             )));
         }
-        Some((l.train, test))
+        if test.obs != train.obs {
+            return Err(CliError::input(format!(
+                "{}: the test sequence has {} channels, the training one {}",
+                a.data, test.obs, train.obs
+            )));
+        }
+        if a.standardize {
+            let (m, sd) = super::data::channel_stats(&train);
+            super::data::standardise(&mut train, &m, &sd);
+            super::data::standardise(&mut test, &m, &sd);
+        }
+        Some((train, test))
     } else {
         None
     };
     let variant: Option<Variant> = match &fixed {
         Some(_) => None,
         None => Some(a.data.parse().map_err(|e: crate::ConfigError| {
-            CliError::input(format!("{} (or an .npz file)", e.reason))
+            CliError::input(format!("{} (or a data file)", e.reason))
         })?),
     };
     for m in &a.models {

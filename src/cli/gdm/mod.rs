@@ -59,7 +59,8 @@ pub struct ModelOpts {
     /// Observation model: gaussian or poisson.
     #[arg(long, default_value = "gaussian")]
     pub emission: String,
-    /// Posterior: step (per-step, the authors') or bigru (bidirectional GRU).
+    /// Posterior: step (per-step q(z_t | y_t), the authors'), local (also sees the increments
+    /// y_t − y_{t−1} and y_{t+1} − y_t; ours) or bigru (bidirectional GRU).
     #[arg(long, default_value = "step")]
     pub posterior: String,
     /// Hidden units per direction of the bigru posterior.
@@ -93,12 +94,14 @@ impl ModelOpts {
         })?;
         let posterior = match self.posterior.as_str() {
             "step" => PosteriorKind::PerStep,
+            // the gain is set from the training data in `fit_model`
+            "local" => PosteriorKind::Local { gain: 1.0 },
             "bigru" => PosteriorKind::BiGru {
                 hidden: self.hidden,
             },
             other => {
                 return Err(CliError::input(format!(
-                    "--posterior: unknown posterior {other:?} (expected step or bigru)"
+                    "--posterior: unknown posterior {other:?} (expected step, local or bigru)"
                 )));
             }
         };
@@ -172,6 +175,13 @@ pub fn fit_model<R: rand::Rng + ?Sized>(
     observer: impl FnMut(&GdmIter) -> Control,
 ) -> Result<(Gdm<f64>, GdmFitReport), CliError> {
     let e = |e: crate::ConfigError| CliError::input(format!("{}: {}", e.field, e.reason));
+    let mut cfg = cfg;
+    if let PosteriorKind::Local { .. } = cfg.posterior {
+        let rms = data.increment_rms();
+        cfg.posterior = PosteriorKind::Local {
+            gain: if rms > 0.0 { 1.0 / rms } else { 1.0 },
+        };
+    }
     if opts.f64 {
         let mut m = Gdm::<f64>::new(cfg, rng).map_err(e)?;
         let r = fit(&mut m, data, fit_cfg, rng, observer).map_err(e)?;

@@ -13,11 +13,28 @@ pub enum Emission {
 }
 
 /// The variational posterior over the relaxed states.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum PosteriorKind {
     /// `q(z_t | y_t) = Concrete(q.W y_t + q.b, τ)`, independent over time (the authors').
     #[default]
     PerStep,
+    /// Per-step logits that also see the increments into and out of step t (ours):
+    /// `q(z_t | y_{t−1:t+1}) = Concrete(ℓ_t, τ)` with
+    /// `ℓ_t = q.W y_t + g·q.Wd (y_t − y_{t−1}) + g·q.Wf (y_{t+1} − y_t) + q.b`,
+    /// a missing neighbour (trial edge) giving a zero increment. With AR
+    /// emissions the exact posterior of `z_t` depends on `y_{t−1}` (through
+    /// `p(y_t | y_{t−1}, z_t)`) and on `y_{t+1}` (through the next transition and emission),
+    /// which the authors' per-step posterior cannot see. `q.Wd`, `q.Wf` start at 0, so the
+    /// initial posterior is the authors'.
+    Local {
+        /// The fixed gain `g` on the increments (> 0): increments are much smaller than the
+        /// observations, and Adam moves every weight by about the learning rate per step,
+        /// so without it the increment weights cannot grow large enough. The CLI sets
+        /// `g = 1 / RMS(y_t − y_{t−1})` of the training data ([`Sequences::increment_rms`]).
+        ///
+        /// [`Sequences::increment_rms`]: super::Sequences::increment_rms
+        gain: f64,
+    },
     /// Logits from a bidirectional GRU over `y_{1:T}` (hidden size each way), then
     /// `q(z_t | y_{1:T}) = Concrete(q.out.W [h→_t, h←_t] + q.out.b, τ)`.
     BiGru {
@@ -104,6 +121,14 @@ impl GdmConfig {
         }
         if let PosteriorKind::BiGru { hidden: 0 } = self.posterior {
             return Err(ConfigError::new("posterior.hidden", "must be at least 1"));
+        }
+        if let PosteriorKind::Local { gain } = self.posterior
+            && !(gain.is_finite() && gain > 0.0)
+        {
+            return Err(ConfigError::new(
+                "posterior.gain",
+                format!("must be positive and finite, got {gain}"),
+            ));
         }
         super::Concrete::new(self.tau)?;
         Ok(())

@@ -221,6 +221,26 @@ impl<T: Float> Sequences<T> {
         }
         s
     }
+    /// The root mean square of the increments `y_t − y_{t−1}` within trials, over all
+    /// channels (0 when no trial has two steps).
+    pub fn increment_rms(&self) -> f64 {
+        let n = self.obs;
+        let (mut ss, mut cnt) = (0.0, 0usize);
+        for w in self.starts().windows(2) {
+            for t in w[0] + 1..w[1] {
+                for j in 0..n {
+                    let d = self.y[t * n + j].to_f64() - self.y[(t - 1) * n + j].to_f64();
+                    ss += d * d;
+                    cnt += 1;
+                }
+            }
+        }
+        if cnt == 0 {
+            0.0
+        } else {
+            (ss / cnt as f64).sqrt()
+        }
+    }
     /// The step index within its trial of every row.
     pub fn step_index(&self) -> Vec<usize> {
         self.lengths.iter().flat_map(|&l| 0..l).collect()

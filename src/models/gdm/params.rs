@@ -15,6 +15,7 @@
 //! V           K·N × I       [K][N][I]         0.1·N(0,1)             (inputs only)
 //! R_u         K × I         [K][I]            0 (ours)               (inputs only)
 //! q.W, q.b    K × N, 1 × K  [K][N], [K]       0.8·N(0,1), 0          (per-step posterior)
+//! q.Wd, q.Wf  K × N         [K][N]            0 (ours)               (local posterior, with q.W, q.b)
 //! q.fwd.Wx    3H × N        q.fwd.Wh 3H × H, q.fwd.b [3H]; q.bwd.* the same;
 //! q.out.W     K × 2H        q.out.b [K]       Glorot uniform, 0 (ours) (bidirectional GRU)
 //! ```
@@ -48,6 +49,12 @@ pub(crate) enum QIds {
     PerStep {
         w: ParamId,
         b: ParamId,
+    },
+    Local {
+        w: ParamId,
+        b: ParamId,
+        wd: ParamId,
+        wf: ParamId,
     },
     BiGru {
         fwd: [ParamId; 3],
@@ -95,6 +102,17 @@ pub enum QVars {
         w: Var,
         /// Bias.
         b: Var,
+    },
+    /// `q.W` (K × N), `q.b` (1 × K), and the increment weights `q.Wd`, `q.Wf` (K × N).
+    Local {
+        /// Weights of `y_t`.
+        w: Var,
+        /// Bias.
+        b: Var,
+        /// Weights of `y_t − y_{t−1}`.
+        wd: Var,
+        /// Weights of `y_{t+1} − y_t`.
+        wf: Var,
     },
     /// Bidirectional GRU: `[Wx, Wh, b]` per direction, then the output layer.
     BiGru {
@@ -202,6 +220,13 @@ pub(crate) fn init_store<T: Float, R: Rng + ?Sized>(
             let b = add(&mut st, "q.b", 1, k, &vec![T::ZERO; k]);
             QIds::PerStep { w, b }
         }
+        PosteriorKind::Local { .. } => {
+            let w = add(&mut st, "q.W", k, n, &cast(init::normal(rng, k * n, 0.8)));
+            let b = add(&mut st, "q.b", 1, k, &vec![T::ZERO; k]);
+            let wd = add(&mut st, "q.Wd", k, n, &vec![T::ZERO; k * n]);
+            let wf = add(&mut st, "q.Wf", k, n, &vec![T::ZERO; k * n]);
+            QIds::Local { w, b, wd, wf }
+        }
         PosteriorKind::BiGru { hidden: h } => {
             let mut dir = |st: &mut ParamStore<T>, name: &str| -> [ParamId; 3] {
                 [
@@ -280,6 +305,12 @@ impl Ids {
         let r_u = self.r_u.map(&mut p);
         let q = match &self.q {
             QIds::PerStep { w, b } => QVars::PerStep { w: p(*w), b: p(*b) },
+            QIds::Local { w, b, wd, wf } => QVars::Local {
+                w: p(*w),
+                b: p(*b),
+                wd: p(*wd),
+                wf: p(*wf),
+            },
             QIds::BiGru {
                 fwd,
                 bwd,

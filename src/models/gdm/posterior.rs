@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! per step (authors'):   ℓ_t = q.W y_t + q.b
+//! local (ours):          ℓ_t = q.W y_t + g·q.Wd (y_t − y_{t−1}) + g·q.Wf (y_{t+1} − y_t) + q.b
+//!                        (an increment that leaves the trial is 0; g a fixed gain)
 //! bidirectional GRU:     g_t = Wx y_t + b   (per direction, [r | z | n] blocks of H)
 //!                        r = σ(g_r + Wh_r h),  s = σ(g_z + Wh_z h),  n = tanh(g_n + r ⊙ (Wh_n h))
 //!                        h' = n + s ⊙ (h − n),   h_0 = 0, run forwards and backwards per trial
@@ -28,6 +30,25 @@ impl<T: Float> Gdm<T> {
     ) -> Var {
         match v.q {
             QVars::PerStep { w, b } => tape.linear(y, w, Some(b)),
+            QVars::Local { w, b, wd, wf } => {
+                let gain = match self.cfg.posterior {
+                    super::PosteriorKind::Local { gain } => T::from_f64(gain),
+                    _ => T::ONE,
+                };
+                let (mut back, mut fwd) = increments(data);
+                back.iter_mut()
+                    .chain(fwd.iter_mut())
+                    .for_each(|v| *v *= gain);
+                let n = data.obs();
+                let rows = data.total_steps();
+                let db = tape.constant(rows, n, &back);
+                let df = tape.constant(rows, n, &fwd);
+                let l0 = tape.linear(y, w, Some(b));
+                let l1 = tape.matmul_t(db, wd);
+                let l2 = tape.matmul_t(df, wf);
+                let l = tape.add(l0, l1);
+                tape.add(l, l2)
+            }
             QVars::BiGru {
                 fwd,
                 bwd,
@@ -41,6 +62,25 @@ impl<T: Float> Gdm<T> {
             }
         }
     }
+}
+
+/// `(y_t − y_{t−1}, y_{t+1} − y_t)` for every row, 0 where the neighbour is outside the
+/// trial.
+fn increments<T: Float>(data: &Sequences<T>) -> (Vec<T>, Vec<T>) {
+    let n = data.obs();
+    let y = data.y();
+    let mut back = vec![T::ZERO; y.len()];
+    let mut fwd = vec![T::ZERO; y.len()];
+    for w in data.starts().windows(2) {
+        for t in w[0] + 1..w[1] {
+            for j in 0..n {
+                let d = y[t * n + j] - y[(t - 1) * n + j];
+                back[t * n + j] = d;
+                fwd[(t - 1) * n + j] = d;
+            }
+        }
+    }
+    (back, fwd)
 }
 
 /// One direction of the GRU over every trial; returns the states aligned with the rows.
