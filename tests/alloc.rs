@@ -1,4 +1,6 @@
-//! A warmed-up forward + backward step of a small MLP allocates nothing (counting allocator).
+//! A warmed-up forward + backward step of a small MLP allocates nothing, and a warmed-up gnODE
+//! gradient through the solver allocates the same whatever the number of steps (no allocation
+//! per solver step); counting allocator, so the tests take a lock to count alone.
 
 use neurodyn::tape::{ParamStore, Tape};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -23,6 +25,9 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static A: Counting = Counting;
+
+/// Held by each test while it counts (tests run on parallel threads).
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn mlp_step<T: neurodyn::Float>(
     tape: &mut Tape<T>,
@@ -59,6 +64,7 @@ fn mlp_step<T: neurodyn::Float>(
 
 #[test]
 fn warm_mlp_step_allocates_nothing() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
     for_type::<f32>();
     for_type::<f64>();
 }
@@ -98,5 +104,51 @@ fn for_type<T: neurodyn::Float>() {
         0,
         "a warm step made {} allocations",
         after - before
+    );
+}
+
+/// Allocations of the third run of a gnODE loss + gradient with `steps` RK4 steps.
+fn allocations_of_warm_gradient(steps: usize, mode: neurodyn::solve::GradMode) -> usize {
+    use neurodyn::workloads::Workload;
+    use neurodyn::workloads::gnode::{GnodeGrad, GnodeGradSpec};
+    let spec = GnodeGradSpec {
+        n: 8,
+        batch: 4,
+        steps,
+        mode,
+        ..Default::default()
+    };
+    let mut w = GnodeGrad::<f64>::new(&spec).unwrap();
+    w.run().unwrap();
+    w.run().unwrap();
+    let before = ALLOCS.load(Ordering::SeqCst);
+    let out = w.run().unwrap();
+    let after = ALLOCS.load(Ordering::SeqCst);
+    assert_eq!(out.steps, steps);
+    after - before
+}
+
+#[test]
+fn warm_solver_gradient_allocates_nothing_per_step() {
+    use neurodyn::solve::GradMode;
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    // backprop: the tape keeps its capacity, so a longer solve allocates no more
+    let (short, long) = (
+        allocations_of_warm_gradient(100, GradMode::Backprop),
+        allocations_of_warm_gradient(800, GradMode::Backprop),
+    );
+    assert_eq!(
+        short, long,
+        "backprop: {short} allocations for 100 steps, {long} for 800"
+    );
+    // checkpointed: a few allocations per checkpoint segment (O(√steps) of them: 10 → 28
+    // segments here), never one per step (which would add at least 700)
+    let (short, long) = (
+        allocations_of_warm_gradient(100, GradMode::Checkpointed),
+        allocations_of_warm_gradient(800, GradMode::Checkpointed),
+    );
+    assert!(
+        long < short + 350,
+        "checkpointed: {short} allocations for 100 steps, {long} for 800"
     );
 }
