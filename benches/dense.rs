@@ -17,23 +17,7 @@ fn data<T: Float>(n: usize, seed: u64) -> Vec<T> {
         .collect()
 }
 
-/// Peak FMA throughput of one core with the crate's vector type: 12 independent accumulator
-/// chains (enough to cover FMA latency × ports), flops = 2 · lanes · 12 · iterations.
-fn fma_peak<T: Float>(iters: usize) -> T {
-    let x = T::Lanes::splat(black_box(T::from_f64(0.999_999)));
-    let y = T::Lanes::splat(black_box(T::from_f64(1e-7)));
-    let mut acc = [T::Lanes::splat(T::ONE); 12];
-    for _ in 0..iters {
-        for a in acc.iter_mut() {
-            *a = a.mul_add(x, y);
-        }
-    }
-    let mut s = T::Lanes::splat(T::ZERO);
-    for a in acc {
-        s = s + a;
-    }
-    s.reduce_sum()
-}
+use neurodyn::workloads::peak::fma_chains as fma_peak;
 
 fn bench_fma<T: Float>(c: &mut Criterion) {
     let mut g = c.benchmark_group(format!("fma_peak/{}", T::NAME));

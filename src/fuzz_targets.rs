@@ -192,3 +192,37 @@ pub fn ts_bytes(data: &[u8]) {
         assert!(ds.labels.iter().all(|&l| l < ds.class_names.len()));
     }
 }
+
+/// Parses arbitrary bytes as a `neurodyn grad` case; a case that parses is evaluated (loss and
+/// gradient) when small. Must return, never panic or hang.
+#[cfg(feature = "cli")]
+pub fn case_json(data: &[u8]) {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let Ok(case) = crate::cli::grad_case(&v) else {
+        return;
+    };
+    if case.store().len() > 10_000 {
+        return;
+    }
+    let mut tape = crate::tape::Tape::new();
+    if let Ok(l) = case.loss(&mut tape, case.store()) {
+        let v = tape.scalar(l);
+        if v.is_finite() {
+            tape.backward(l);
+        }
+    }
+}
+
+/// Parses arbitrary bytes as a `neurodyn sweep` spec, as TOML and as JSON, and expands it (every
+/// run's command line checked by the `train` parser). Must return, never panic or hang (a spec
+/// is refused beyond 10 000 runs).
+#[cfg(feature = "cli")]
+pub fn sweep_spec(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = crate::cli::sweep_spec(text, false);
+    let _ = crate::cli::sweep_spec(text, true);
+}

@@ -40,6 +40,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod analysis;
+pub mod baselines;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod dense;
@@ -49,6 +50,7 @@ mod float;
 #[doc(hidden)]
 pub mod fuzz_targets;
 pub mod io;
+pub mod metrics;
 pub mod models;
 #[cfg(feature = "plot")]
 pub mod plot;
@@ -57,6 +59,7 @@ pub mod solve;
 pub mod tape;
 pub mod tasks;
 pub mod train;
+pub mod workloads;
 
 pub use error::{ConfigError, Error, Result};
 

@@ -26,6 +26,9 @@ pub struct AnalyzeArgs {
     /// Random seed for the starting points.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Print the summary as one JSON object (the contents of analysis.json).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Writes `model.json` (enough to rebuild the model for `analyze`).
@@ -477,8 +480,14 @@ pub fn run(a: &AnalyzeArgs) -> Result<(), CliError> {
         super::figures::save_both(&fig, &a.run, "training")
             .map_err(|e| CliError::failure(e.to_string()))?;
     }
-    outln!("{summary}");
-    outln!("figures and tables in {}", a.run.display());
+    if a.json {
+        let text = std::fs::read_to_string(a.run.join("analysis.json")).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        outln!("{v}");
+    } else {
+        outln!("{summary}");
+        outln!("figures and tables in {}", a.run.display());
+    }
     Ok(())
 }
 

@@ -24,6 +24,9 @@ pub struct ExpressivityArgs {
     /// Target draws per (size, ℓ).
     #[arg(long, default_value_t = 2)]
     pub draws: usize,
+    /// Learning rates tried per fit (the best fit counts).
+    #[arg(long, value_delimiter = ',', default_value = "1e-2,3e-3,1e-3")]
+    pub lrs: Vec<f64>,
     /// Adam steps per fit.
     #[arg(long, default_value_t = 400)]
     pub epochs: usize,
@@ -36,6 +39,9 @@ pub struct ExpressivityArgs {
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
+    /// Print the table as JSON rows.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn parse_flow(s: &str) -> Result<Vec<usize>, CliError> {
@@ -50,6 +56,49 @@ fn parse_flow(s: &str) -> Result<Vec<usize>, CliError> {
             ))),
         })
         .collect()
+}
+
+/// R² against log₁₀ ℓ: one panel per F, one colour per N, solid gated and dashed ungated.
+fn figure(
+    rows: &[crate::expressivity::ExpressivityRow],
+    flows: &[Vec<usize>],
+    dims: &[usize],
+) -> crate::plot::Figure {
+    use crate::plot::{Color, Figure, LegendPos, LineDash, Marker, Style};
+    let mut fig = Figure::grid(480 * flows.len().max(1) as u32, 420, 1, flows.len().max(1));
+    fig.suptitle("Expressivity: fit of Gaussian-process targets of length scale ℓ");
+    for (p, flow) in flows.iter().enumerate() {
+        let ax = fig.panel(0, p);
+        for (k, &n) in dims.iter().enumerate() {
+            for gate in [true, false] {
+                let pts: Vec<(f64, f64)> = rows
+                    .iter()
+                    .filter(|r| r.size.hidden == n && &r.size.flow == flow && r.size.gate == gate)
+                    .map(|r| (r.length.log10(), r.mean_r2.max(-0.5)))
+                    .collect();
+                if pts.is_empty() {
+                    continue;
+                }
+                let (x, y): (Vec<f64>, Vec<f64>) = pts.into_iter().unzip();
+                let st = Style::new()
+                    .color(Color::palette(k))
+                    .marker(Marker::Circle)
+                    .size(3.0);
+                let st = if gate {
+                    st.label(format!("N = {n}, gated"))
+                } else {
+                    st.dash(LineDash::Dashed).label(format!("N = {n}"))
+                };
+                ax.line(&x, &y, st);
+            }
+        }
+        ax.hline(0.9, Style::new().color(Color::GREY).dash(LineDash::Dotted))
+            .xlabel("log₁₀ ℓ")
+            .ylabel("R² (mean over draws)")
+            .title(format!("F = {flow:?}"))
+            .legend(LegendPos::Best);
+    }
+    fig
 }
 
 /// Runs `neurodyn expressivity`.
@@ -94,10 +143,11 @@ pub fn run(a: &ExpressivityArgs) -> Result<(), CliError> {
         lengths: a.lengths.clone(),
         draws: a.draws,
         epochs: a.epochs,
+        lrs: a.lrs.clone(),
         seed: a.seed,
         ..Default::default()
     };
-    let quiet = a.quiet;
+    let quiet = a.quiet || a.json;
     let rows = sweep(&cfg, |d, t| {
         if !quiet && (d % 10 == 0 || d == t) {
             eprintln!("fit {d}/{t}");
@@ -143,7 +193,17 @@ pub fn run(a: &ExpressivityArgs) -> Result<(), CliError> {
     }
     run.write_atomic("expressivity.md", table.as_bytes())
         .map_err(|e| CliError::failure(e.to_string()))?;
-    if !a.quiet {
+    let fig = figure(&rows, &flows, &a.dims);
+    super::figures::save_both(&fig, run.dir(), "expressivity")
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    if a.json {
+        let rows_json: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| serde_json::json!({"hidden": r.size.hidden, "flow": r.size.flow, "gate": r.size.gate,
+                "length": r.length, "mean_r2": r.mean_r2, "min_r2": r.min_r2}))
+            .collect();
+        outln!("{}", serde_json::Value::Array(rows_json));
+    } else if !a.quiet {
         out!("{table}");
         outln!("written to {}", a.out.display());
     }

@@ -29,15 +29,18 @@ pub(crate) fn write_out(args: std::fmt::Arguments<'_>, newline: bool) {
 }
 
 mod analyze;
+mod bench;
 mod connector;
 mod datasets;
 mod demo;
 mod expressivity;
 mod figures;
-mod grad;
+mod gdm;
+pub(crate) mod grad;
 mod lowrank;
 mod progress;
 mod rundir;
+mod sweep;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -53,13 +56,18 @@ pub struct Cli {
 }
 
 const EXAMPLES: &str = "Examples:
-  neurodyn train gnode --task ring                      a 2-D gnODE learns a ring attractor (~1 min)
+  neurodyn train gnode --task ring                      a 2-D gnODE learns a ring attractor (~30 s)
   neurodyn train gnode --task flipflop3-var --epochs 500
   neurodyn train gru --task flipflop3-var --hidden 100
   neurodyn train gnode --data train.ts --test test.ts   classify UEA time series
   neurodyn analyze runs/gnode-ring-s0                   slow points, stability, flow field
   neurodyn grad case.json --check                       loss and gradient of a case, checked
   neurodyn expressivity --dims 1,2,4 --flows 16,64x64   expressivity table (GP targets)
+  neurodyn gdm fit y.csv --states 3                     segment a time series into soft states
+  neurodyn gdm bench nascar --seeds 10                  GDM vs AR-HMM on NASCAR
+  neurodyn sweep ring-lr.toml [--slurm]                 a grid of trainings, here or on SLURM
+  neurodyn sweep collect sweeps/ring-lr                 its table and best run
+  neurodyn bench peer --filter f32                      time gnODE gradients (compare with JAX)
   neurodyn demo                                         the numerical core end to end";
 
 /// The subcommands.
@@ -73,12 +81,38 @@ pub enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Sweeps phase-space dimension and F size on Gaussian-process targets (expressivity).
     Expressivity(expressivity::ExpressivityArgs),
+    /// Times the benchmark workloads (gnODE gradients in every mode, scaling, FMA peak).
+    Bench(bench::BenchArgs),
     /// Gradient-checks and trains a small tanh MLP to fit sin(x): the numerical core end to end.
     Demo(demo::DemoArgs),
+    /// Runs a grid or list of trainings from a TOML/JSON spec, here or as a SLURM job array;
+    /// `sweep status DIR`, `sweep collect DIR`.
+    Sweep(sweep::SweepArgs),
+    /// Gumbel Dynamical Model: fit a time series, simulate NASCAR/Lorenz, benchmark on NASCAR.
+    Gdm(gdm::GdmArgs),
     /// Low-rank RNNs: simulate benchmarks, compare mean-field theory with finite networks, fit.
     Lowrank(lowrank::LowrankArgs),
     /// The maximum-entropy connectivity distribution of a low-rank fit (Connector).
     Connector(Box<connector::ConnectorArgs>),
+}
+
+/// Parses a `neurodyn grad` case from JSON (for the fuzz harness).
+///
+/// # Errors
+/// An invalid case, as the command's one-line message.
+#[doc(hidden)]
+pub fn grad_case(v: &serde_json::Value) -> Result<Box<dyn grad::Case>, CliError> {
+    grad::parse(v)
+}
+
+/// Parses and expands a `neurodyn sweep` spec (TOML, or JSON if `json`) without running it;
+/// returns the number of runs (for the fuzz harness).
+///
+/// # Errors
+/// A malformed spec, as the command's one-line message naming the key.
+#[doc(hidden)]
+pub fn sweep_spec(text: &str, json: bool) -> Result<usize, CliError> {
+    sweep::check_spec(text, json)
 }
 
 /// Runs the CLI with the process arguments; returns the exit code.
@@ -96,7 +130,10 @@ pub fn main() -> i32 {
         Command::Analyze(a) => analyze::run(&a),
         Command::Grad(a) => grad::run(&a),
         Command::Expressivity(a) => expressivity::run(&a),
+        Command::Bench(a) => bench::run(&a),
         Command::Demo(a) => demo::run(&a),
+        Command::Sweep(a) => sweep::run(&a),
+        Command::Gdm(a) => gdm::run(&a),
         Command::Lowrank(a) => lowrank::run(&a),
         Command::Connector(a) => connector::run(&a),
     };

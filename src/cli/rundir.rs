@@ -93,6 +93,7 @@ impl RunDir {
         let j = serde_json::json!({
             "neurodyn": env!("CARGO_PKG_VERSION"),
             "args": format!("{args:?}"),
+            "argv": std::env::args().skip(1).collect::<Vec<_>>(),
             "train": {
                 "epochs": cfg.epochs, "batch_size": cfg.batch_size, "optimizer": format!("{:?}", cfg.optimizer),
                 "lr": cfg.lr, "weight_decay": cfg.weight_decay, "schedule": format!("{:?}", cfg.schedule),
@@ -192,6 +193,116 @@ fn checkpoint_arrays(
     Ok(out)
 }
 
+/// Saves the parameters and everything [`crate::train::run`] needs to continue exactly: the
+/// optimiser state, the best-validation parameters and metrics, the epoch.
+///
+/// # Errors
+/// I/O errors.
+pub fn save_train_state(
+    path: &Path,
+    store: &ParamStore<f32>,
+    st: &crate::train::EpochState<'_, f32>,
+) -> Result<(), crate::Error> {
+    use crate::io::{Array, ArrayData};
+    let mut arrays = checkpoint_arrays(store, st.epoch)?;
+    let (t, m, v) = st.optimizer.state();
+    let vec32 = |x: &[f32]| Array::new(vec![x.len()], ArrayData::F32(x.to_vec()));
+    arrays.push((
+        "__opt_t__".into(),
+        Array::new(vec![], ArrayData::I64(vec![t as i64]))?,
+    ));
+    arrays.push(("__opt_m__".into(), vec32(m)?));
+    arrays.push(("__opt_v__".into(), vec32(v)?));
+    arrays.push(("__best_params__".into(), vec32(st.best_params)?));
+    let ints = vec![st.best_epoch as i64, st.since_best as i64];
+    arrays.push((
+        "__best_epoch_since__".into(),
+        Array::new(vec![2], ArrayData::I64(ints))?,
+    ));
+    if let Some(b) = st.best {
+        let e = vec![b.loss, b.r2, b.accuracy];
+        arrays.push((
+            "__best_eval__".into(),
+            Array::new(vec![3], ArrayData::F64(e))?,
+        ));
+    }
+    let refs: Vec<(&str, &Array)> = arrays.iter().map(|(n, a)| (n.as_str(), a)).collect();
+    crate::io::write_npz(path, &refs)?;
+    Ok(())
+}
+
+/// Reads what [`save_train_state`] wrote: the parameters and the state to resume from.
+///
+/// # Errors
+/// A missing file, or one without the training state.
+pub fn load_train_state(
+    path: &Path,
+    kind: crate::train::OptimizerKind,
+    weight_decay: f64,
+) -> Result<
+    (
+        Vec<crate::models::gnode::NamedParam<f32>>,
+        crate::train::Resume<f32>,
+    ),
+    crate::Error,
+> {
+    let npz = crate::io::read_npz(path)?;
+    let missing = |what: &str| {
+        crate::Error::from(crate::ConfigError::new(
+            path.display().to_string(),
+            format!("not a resumable checkpoint (no {what})"),
+        ))
+    };
+    let get = |name: &str| npz.get(name).map_err(|_| missing(name));
+    let (params, epoch) = load_checkpoint(path)?;
+    let params: Vec<_> = params
+        .into_iter()
+        .filter(|(n, ..)| !n.starts_with("__"))
+        .collect();
+    let m = get("__opt_m__")?.to_f32_vec();
+    let v = get("__opt_v__")?.to_f32_vec();
+    let t = get("__opt_t__")?
+        .to_f64_vec()
+        .first()
+        .copied()
+        .unwrap_or(0.0) as u64;
+    let mut optimizer = crate::train::Optimizer::new(kind, m.len(), weight_decay)?;
+    optimizer.set_state(t, &m, &v)?;
+    let best_params = get("__best_params__")?.to_f32_vec();
+    let es = get("__best_epoch_since__")?.to_f64_vec();
+    let best = npz.get("__best_eval__").ok().map(|a| {
+        let e = a.to_f64_vec();
+        crate::train::Eval {
+            loss: e[0],
+            r2: e[1],
+            accuracy: e[2],
+        }
+    });
+    let resume = crate::train::Resume {
+        epoch,
+        optimizer,
+        best_params,
+        best,
+        best_epoch: es.first().copied().unwrap_or(0.0) as usize,
+        since_best: es.get(1).copied().unwrap_or(0.0) as usize,
+    };
+    Ok((params, resume))
+}
+
+/// Keeps the header and the first `epochs` rows of `metrics.csv` (after resuming).
+///
+/// # Errors
+/// I/O errors.
+pub fn truncate_metrics(dir: &Path, epochs: usize) -> Result<(), crate::Error> {
+    let p = dir.join("metrics.csv");
+    let text = fs::read_to_string(&p).map_err(|e| crate::Error::Io {
+        path: p.display().to_string(),
+        source: e,
+    })?;
+    let kept: Vec<&str> = text.lines().take(epochs + 1).collect();
+    write_atomic(&p, (kept.join("\n") + "\n").as_bytes())
+}
+
 /// Reads the parameters of a checkpoint written by [`RunDir::save_checkpoint`].
 ///
 /// # Errors
@@ -212,6 +323,9 @@ pub fn load_checkpoint(
             [n] => (1, *n),
             _ => (1, a.len()),
         };
+        if name.starts_with("__") {
+            continue;
+        }
         params.push((name.clone(), r, c, a.to_f32_vec()));
     }
     Ok((params, epoch))

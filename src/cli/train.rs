@@ -32,9 +32,9 @@ pub enum ModelKind {
 /// Options of `neurodyn train`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrainArgs {
-    /// Model family.
-    #[arg(value_enum)]
-    pub model: ModelKind,
+    /// Model family (not needed with --resume).
+    #[arg(value_enum, required_unless_present = "resume")]
+    pub model: Option<ModelKind>,
     /// A built-in continuous-memory task: flipflop3, flipflop3-var, flipflop2, square,
     /// rectangle, ring, annulus.
     #[arg(long, conflicts_with = "data")]
@@ -130,9 +130,112 @@ pub struct TrainArgs {
     /// Print the final result as one JSON object.
     #[arg(long)]
     pub json: bool,
-    /// Continue a run from its last checkpoint.
+    /// Continue the run in this folder from its last checkpoint (its original options are
+    /// read from the folder); the result is bit-identical to an uninterrupted run.
     #[arg(long)]
     pub resume: Option<PathBuf>,
+}
+
+impl TrainArgs {
+    /// The model family (present after parsing: clap requires it unless `--resume`, and a
+    /// resumed run takes it from the run folder).
+    fn kind(&self) -> ModelKind {
+        self.model.unwrap_or(ModelKind::Gnode)
+    }
+}
+
+/// Checks the options that name things (task, activation, solver, gradient mode, optimiser,
+/// schedule, initialisation, initial state) and the data files, without generating data or
+/// building a model: what `neurodyn sweep` checks for every run before any of them starts.
+///
+/// # Errors
+/// The option's long name (`"task"`) and the reason.
+pub(crate) fn check_options(a: &TrainArgs) -> Result<(), (&'static str, String)> {
+    fn named<T: std::str::FromStr<Err = crate::ConfigError>>(
+        option: &'static str,
+        s: &str,
+    ) -> Result<(), (&'static str, String)> {
+        s.parse::<T>().map(|_| ()).map_err(|e| (option, e.reason))
+    }
+    fn one_of(
+        option: &'static str,
+        s: &str,
+        allowed: &[&str],
+    ) -> Result<(), (&'static str, String)> {
+        if allowed.contains(&s) {
+            Ok(())
+        } else {
+            Err((
+                option,
+                format!("unknown value {s:?} (expected {})", allowed.join(", ")),
+            ))
+        }
+    }
+    if let Some(t) = &a.task {
+        named::<MemoryTask>("task", t)?;
+        if a.trials < 12 {
+            return Err(("trials", format!("must be at least 12, got {}", a.trials)));
+        }
+    }
+    for (option, path) in [("data", &a.data), ("test", &a.test)] {
+        if let Some(p) = path
+            && !p.is_file()
+        {
+            return Err((option, format!("{}: no such file", p.display())));
+        }
+    }
+    if !(a.alpha > 0.0 && a.alpha.is_finite()) {
+        return Err(("alpha", format!("must be positive, got {}", a.alpha)));
+    }
+    if !(0.0..0.9).contains(&a.val_fraction) {
+        return Err((
+            "val-fraction",
+            format!("must be in [0, 0.9), got {}", a.val_fraction),
+        ));
+    }
+    named::<Activation>("activation", &a.activation)?;
+    named::<Method>("solver", &a.solver)?;
+    named::<GradMode>("grad-mode", &a.grad_mode)?;
+    named::<OptimizerKind>("optimizer", &a.optimizer)?;
+    named::<Schedule>("schedule", &a.schedule)?;
+    one_of("init", &a.init, &["glorot", "critical"])?;
+    one_of("h0", &a.h0, &["learned", "fixed", "first-input"])
+}
+
+/// Reads a run folder's original options for `--resume`.
+fn resumed_args(dir: &std::path::Path) -> Result<TrainArgs, CliError> {
+    let p = dir.join("config.json");
+    let text = std::fs::read_to_string(&p)
+        .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
+    let j: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::input(format!("{}: not valid JSON: {e}", p.display())))?;
+    let argv: Vec<String> = j["argv"]
+        .as_array()
+        .ok_or_else(|| {
+            CliError::input(format!("{}: no recorded command line (argv)", p.display()))
+        })?
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    let cli = <super::Cli as clap::Parser>::try_parse_from(
+        std::iter::once("neurodyn".to_string()).chain(argv),
+    )
+    .map_err(|e| {
+        CliError::input(format!(
+            "{}: the recorded command line no longer parses: {e}",
+            p.display()
+        ))
+    })?;
+    match cli.command {
+        super::Command::Train(mut t) if t.resume.is_none() => {
+            t.out = Some(dir.to_path_buf());
+            Ok(*t)
+        }
+        _ => Err(CliError::input(format!(
+            "{}: not a training run",
+            p.display()
+        ))),
+    }
 }
 
 /// The model being trained (the CLI picks the family).
@@ -258,7 +361,7 @@ pub fn build_model(
 ) -> Result<AnyModel, CliError> {
     let mut rng = crate::rng::stream(a.seed, 2);
     let two_d = outputs == 2 && a.task.is_some();
-    let hidden = a.hidden.unwrap_or(match a.model {
+    let hidden = a.hidden.unwrap_or(match a.kind() {
         ModelKind::Gnode | ModelKind::Node => {
             if two_d {
                 2
@@ -268,7 +371,7 @@ pub fn build_model(
         }
         _ => 100,
     });
-    if a.model == ModelKind::Gru {
+    if a.kind() == ModelKind::Gru {
         let cfg = GruConfig {
             hidden,
             inputs,
@@ -278,7 +381,7 @@ pub fn build_model(
             .map(AnyModel::Gru)
             .map_err(|e| CliError::input(e.to_string()));
     }
-    let flow = match a.model {
+    let flow = match a.kind() {
         ModelKind::Mgru | ModelKind::Rnn => {
             if a.flow.as_ref().is_some_and(|f| !f.is_empty()) {
                 return Err(CliError::input(
@@ -321,7 +424,7 @@ pub fn build_model(
         outputs,
         flow,
         activation: parse::<Activation>(&a.activation)?,
-        gate: matches!(a.model, ModelKind::Gnode | ModelKind::Mgru),
+        gate: matches!(a.kind(), ModelKind::Gnode | ModelKind::Mgru),
         tau,
         initial_state,
         init,
@@ -350,6 +453,28 @@ pub fn build_model(
     Ok(AnyModel::Gnode(Box::new(GnodeSeq { model, time })))
 }
 
+/// Copies checkpoint values into a model's store (names and sizes must match).
+fn load_params(
+    store: &mut crate::tape::ParamStore<f32>,
+    params: &[crate::models::gnode::NamedParam<f32>],
+) -> Result<(), CliError> {
+    for (name, _, _, v) in params {
+        let id = store
+            .id(name)
+            .ok_or_else(|| CliError::input(format!("checkpoint: unknown parameter {name}")))?;
+        let dst = store.get_mut(id);
+        if dst.len() != v.len() {
+            return Err(CliError::input(format!(
+                "checkpoint: {name} has {} values, the model {}",
+                v.len(),
+                dst.len()
+            )));
+        }
+        dst.copy_from_slice(v);
+    }
+    Ok(())
+}
+
 fn train_config(a: &TrainArgs, epochs: usize) -> Result<TrainConfig, CliError> {
     let cfg = TrainConfig {
         epochs,
@@ -369,7 +494,15 @@ fn train_config(a: &TrainArgs, epochs: usize) -> Result<TrainConfig, CliError> {
 }
 
 /// Runs `neurodyn train`.
-pub fn run(a: &TrainArgs) -> Result<(), CliError> {
+pub fn run(args: &TrainArgs) -> Result<(), CliError> {
+    let resumed;
+    let a = match &args.resume {
+        Some(dir) => {
+            resumed = resumed_args(dir)?;
+            &resumed
+        }
+        None => args,
+    };
     let data = load_data(a)?;
     let (inputs, outputs) = (data.train.inputs, data.train.outputs());
     let mut model = build_model(a, inputs, outputs, data.train.dt as f64)?;
@@ -377,12 +510,29 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         .epochs
         .unwrap_or(if data.test.is_some() { 200 } else { 300 });
     let cfg = train_config(a, epochs)?;
-    let model_name = format!("{:?}", a.model).to_lowercase();
+    let model_name = format!("{:?}", a.kind()).to_lowercase();
     let default_out = PathBuf::from("runs").join(format!("{model_name}-{}-s{}", data.name, a.seed));
     let out = a.out.clone().unwrap_or(default_out);
-    let mut run = RunDir::create(&out).map_err(|e| CliError::failure(e.to_string()))?;
-    run.write_config(a, &cfg)
-        .map_err(|e| CliError::failure(e.to_string()))?;
+    let mut resume = None;
+    let mut run = if args.resume.is_some() {
+        let (params, r) =
+            super::rundir::load_train_state(&out.join("last.npz"), cfg.optimizer, cfg.weight_decay)
+                .map_err(|e| CliError::input(e.to_string()))?;
+        let store = match &mut model {
+            AnyModel::Gnode(m) => m.store_mut(),
+            AnyModel::Gru(m) => m.store_mut(),
+        };
+        load_params(store, &params)?;
+        super::rundir::truncate_metrics(&out, r.epoch)
+            .map_err(|e| CliError::failure(e.to_string()))?;
+        resume = Some(r);
+        RunDir::open(&out).map_err(|e| CliError::failure(e.to_string()))?
+    } else {
+        let run = RunDir::create(&out).map_err(|e| CliError::failure(e.to_string()))?;
+        run.write_config(a, &cfg)
+            .map_err(|e| CliError::failure(e.to_string()))?;
+        run
+    };
     let describe = match &model {
         AnyModel::Gnode(m) => m.describe(),
         AnyModel::Gru(m) => m.describe(),
@@ -413,24 +563,30 @@ pub fn run(a: &TrainArgs) -> Result<(), CliError> {
         "R²"
     };
     let mut log_err: Option<String> = None;
-    let mut observer = |r: &EpochReport, store: &crate::tape::ParamStore<f32>| {
-        progress.epoch(r, metric);
-        if let Err(e) = run.log_epoch(r, start.elapsed().as_secs_f64()) {
-            log_err = Some(e.to_string());
-            return Control::Stop;
-        }
-        if let Err(e) = run.save_checkpoint("last", store, r.epoch) {
-            log_err = Some(e.to_string());
-            return Control::Stop;
-        }
-        Control::Continue
-    };
+    let mut observer =
+        |r: &EpochReport, store: &crate::tape::ParamStore<f32>, st: &train::EpochState<'_, f32>| {
+            progress.epoch(r, metric);
+            if let Err(e) = run.log_epoch(r, start.elapsed().as_secs_f64()) {
+                log_err = Some(e.to_string());
+                return Control::Stop;
+            }
+            if let Err(e) = super::rundir::save_train_state(&run.file("last.npz"), store, st) {
+                log_err = Some(e.to_string());
+                return Control::Stop;
+            }
+            Control::Continue
+        };
     let report = match &mut model {
-        AnyModel::Gnode(m) => train::run(m.as_mut(), &data.train, &data.val, &cfg, None, |r, m| {
-            observer(r, m.store())
-        }),
-        AnyModel::Gru(m) => train::run(m, &data.train, &data.val, &cfg, None, |r, m| {
-            observer(r, m.store())
+        AnyModel::Gnode(m) => train::run(
+            m.as_mut(),
+            &data.train,
+            &data.val,
+            &cfg,
+            resume,
+            |r, m, st| observer(r, m.store(), st),
+        ),
+        AnyModel::Gru(m) => train::run(m, &data.train, &data.val, &cfg, resume, |r, m, st| {
+            observer(r, m.store(), st)
         }),
     }
     .map_err(|e| CliError::failure(e.to_string()))?;

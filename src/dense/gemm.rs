@@ -242,6 +242,13 @@ fn pack_a<T: Float>(
                             o[r] = v;
                         }
                     }
+                } else if a.rs == 1 {
+                    // column-major A (e.g. Gᵀ of a row-major G): each k is one contiguous run
+                    let r0 = i0 + p * MR;
+                    for (kg, out) in (lo..hi).zip(panel.chunks_exact_mut(MR)) {
+                        let at = (kg - seg_start) * a.cs + r0;
+                        out[..rows].copy_from_slice(&a.data[at..at + rows]);
+                    }
                 } else {
                     for (kg, out) in (lo..hi).zip(panel.chunks_exact_mut(MR)) {
                         let col = &a.data[(kg - seg_start) * a.cs..];

@@ -187,6 +187,21 @@ pub fn sigmoid<T: Float>(x: T::Lanes) -> T::Lanes {
     T::Lanes::select(x.is_nan(), x, y)
 }
 
+/// Lanewise `(σ(x), σ′(x))` from one exponential: `e = exp(−|x|)`, `r = 1/(1+e)`,
+/// `σ = r` (or `e r` for `x < 0`), `σ′ = e r²`.
+#[inline(always)]
+pub fn sigmoid_and_prime<T: Float>(x: T::Lanes) -> (T::Lanes, T::Lanes) {
+    let e = exp_neg_abs::<T>(x);
+    let r = c::<T>(1.0) / (c::<T>(1.0) + e);
+    let er = e * r;
+    let s = T::Lanes::select(x.lt(T::Lanes::splat(T::ZERO)), er, r);
+    let nan = x.is_nan();
+    (
+        T::Lanes::select(nan, x, s),
+        T::Lanes::select(nan, x, er * r),
+    )
+}
+
 /// Lanewise `σ′(x) = σ(x)(1 − σ(x)) = e/(1+e)²`, `e = exp(−|x|)` (accurate in both tails).
 #[inline(always)]
 pub fn sigmoid_prime<T: Float>(x: T::Lanes) -> T::Lanes {

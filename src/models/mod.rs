@@ -4,6 +4,7 @@
 
 pub mod activation;
 pub mod cnf;
+pub mod gdm;
 pub mod gnode;
 pub mod gru;
 pub mod init;

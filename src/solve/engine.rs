@@ -104,11 +104,13 @@ pub(crate) fn stops<T: Float>(opts: &SolveOptions<T>, t0: T, t1: T) -> Vec<(T, b
 }
 
 /// Number of equal fixed steps of about `dt` covering `len` (exactly `len/dt` when `dt` divides
-/// it to 1e-9 relative).
+/// it up to rounding: 1e-9 relative, or 64 ulps of `T`, whichever is larger; in f32, 0.2/0.05
+/// is 4.0000002 and must give 4 steps, not 5).
 pub(crate) fn fixed_steps<T: Float>(len: T, dt: T) -> usize {
     let r = (len / dt).abs().to_f64();
     let n = r.round();
-    let n = if (r - n).abs() <= 1e-9 * r.max(1.0) {
+    let tol = 1e-9f64.max(64.0 * T::EPSILON.to_f64());
+    let n = if (r - n).abs() <= tol * r.max(1.0) {
         n
     } else {
         r.ceil()

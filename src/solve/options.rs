@@ -84,6 +84,17 @@ pub enum GradMode {
     Adjoint,
 }
 
+impl GradMode {
+    /// The name used in configs and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            GradMode::Backprop => "backprop",
+            GradMode::Checkpointed => "checkpointed",
+            GradMode::Adjoint => "adjoint",
+        }
+    }
+}
+
 impl std::str::FromStr for GradMode {
     type Err = ConfigError;
     fn from_str(s: &str) -> Result<Self, ConfigError> {

@@ -46,12 +46,25 @@ impl<T: Float> Tape<T> {
         self.defer.clear();
         self.defer_head.clear();
         self.defer_head.resize(r + 1, NONE);
+        // Only nodes the root depends on get a rule: a tape may hold much that this root does
+        // not use (e.g. the input drives of every time bin when one bin is differentiated).
+        self.live.clear();
+        self.live.resize(r + 1, false);
+        self.live[r] = true;
+        for i in (0..=r).rev() {
+            if self.live[i] && self.nodes[i].needs_grad {
+                let Tape {
+                    nodes, aux, live, ..
+                } = self;
+                nodes[i].op.for_each_input(aux, |j| live[j as usize] = true);
+            }
+        }
         for i in (0..=r).rev() {
             if self.defer_head[i] != NONE {
                 self.flush_deferred(i);
             }
             let node = self.nodes[i];
-            if node.needs_grad {
+            if node.needs_grad && self.live[i] {
                 self.rule(i, node);
             }
         }
@@ -338,6 +351,17 @@ impl<T: Float> Tape<T> {
                 // y = a h + b s (f − h), s = σ(z):
                 // ∂z = g b (f − h) σ′(z),  ∂f = g b s,  ∂h = g (a − b s)
                 let (zv, fv, hv) = (vp!(z), vp!(f), vp!(h));
+                let (nz, nf, nh) = (nodes[z as usize], nodes[f as usize], nodes[h as usize]);
+                if nz.needs_grad
+                    && nf.needs_grad
+                    && nh.needs_grad
+                    && let Ok([gz, gf, gh]) =
+                        glo.get_disjoint_mut([nz.range(), nf.range(), nh.range()])
+                {
+                    // All three at once, one exponential per element.
+                    dense::gated_vjp(gz, gf, gh, g, zv, fv, hv, a, b);
+                    return;
+                }
                 let (av, bv) = (T::Lanes::splat(a), T::Lanes::splat(b));
                 if let Some(gz) = gp!(z) {
                     dense::update4_with(gz, g, zv, fv, hv, |d, g, z, f, h| {
@@ -353,6 +377,35 @@ impl<T: Float> Tape<T> {
                     dense::update3_with(gh, g, zv, g, |d, g, z, _| {
                         g.mul_add(av - bv * crate::dense::math::sigmoid::<T>(z), d)
                     });
+                }
+            }
+            Op::MixRows { w, x } => {
+                // ∂w_rk = g_r · x_{r mod Rx, k},   ∂x_{r mod Rx, k} += g_r w_rk
+                let (nw, nx) = (nodes[w as usize], nodes[x as usize]);
+                let k = nw.cols as usize;
+                let (rx, kn) = (nx.rows as usize, nx.cols as usize);
+                let n = cols;
+                if n > 0 {
+                    if nw.needs_grad {
+                        let xv = vp!(x);
+                        let gw = &mut glo[nw.range()];
+                        for (row, gr) in g.chunks_exact(n).enumerate() {
+                            let xr = &xv[(row % rx) * kn..(row % rx + 1) * kn];
+                            for j in 0..k {
+                                gw[row * k + j] += dense::dot(gr, &xr[j * n..(j + 1) * n]);
+                            }
+                        }
+                    }
+                    if nx.needs_grad {
+                        let wv = vp!(w);
+                        let gx = &mut glo[nx.range()];
+                        for (row, gr) in g.chunks_exact(n).enumerate() {
+                            let xr = &mut gx[(row % rx) * kn..(row % rx + 1) * kn];
+                            for j in 0..k {
+                                dense::axpy(&mut xr[j * n..(j + 1) * n], wv[row * k + j], gr);
+                            }
+                        }
+                    }
                 }
             }
             Op::BroadcastRows(x) => {

@@ -276,7 +276,7 @@ impl<T: Float> Tape<T> {
         let off = self.nodes[idx].off;
         let (lo, out) = self.val.split_at_mut(off);
         let (av, bv) = (T::Lanes::splat(a), T::Lanes::splat(b));
-        out.copy_from_slice(&lo[nh.range()]);
+        // `update3_with` ignores the old value of `out`: no copy first.
         dense::update3_with(
             out,
             &lo[nz.range()],
@@ -287,6 +287,60 @@ impl<T: Float> Tape<T> {
                 (bv * s).mul_add(f - h, av * h)
             },
         );
+        self.var(idx)
+    }
+
+    /// Row-wise mixtures: `out_r = Σ_k w_rk · x_{r mod Rx}[k·N .. (k+1)·N]` (`w` is `R × K`,
+    /// `x` is `Rx × K·N` with `R` a multiple of `Rx`; output `R × N`). A mixture of K
+    /// per-row means, e.g. the emission mean `Σ_k z_tk μ_{k,t}` of M samples (`R = M·T`)
+    /// with the means `μ` computed once per time step (`Rx = T`).
+    ///
+    /// ```text
+    /// ∂w_rk = Σ_n g_rn x_{r mod Rx, kN+n},    ∂x_{r mod Rx, kN+n} += g_rn w_rk
+    /// ```
+    ///
+    /// # Panics
+    /// If `x`'s columns are not a multiple of `K` or `R` is not a multiple of `Rx`.
+    ///
+    /// # Example
+    /// ```
+    /// use neurodyn::tape::Tape;
+    /// let mut t = Tape::<f64>::new();
+    /// let w = t.constant(2, 2, &[1.0, 0.0, 0.25, 0.75]); // two samples of one time step
+    /// let x = t.constant(1, 4, &[1.0, 2.0, 5.0, 6.0]);  // K = 2 blocks of N = 2
+    /// let y = t.mix_rows(w, x);
+    /// assert_eq!(t.value(y), &[1.0, 2.0, 4.0, 5.0]);
+    /// ```
+    #[track_caller]
+    pub fn mix_rows(&mut self, w: Var, x: Var) -> Var {
+        let (iw, ix) = (self.id("mix_rows", w), self.id("mix_rows", x));
+        let (nw, nx) = (self.nodes[iw], self.nodes[ix]);
+        let (r, k) = (nw.rows as usize, nw.cols as usize);
+        let (rx, kn) = (nx.rows as usize, nx.cols as usize);
+        assert!(
+            k > 0 && kn % k == 0 && rx > 0 && r % rx == 0,
+            "mix_rows: weights {r}×{k} and blocks {rx}×{kn} do not fit (columns of x must be a \
+             multiple of K and the rows of w a multiple of the rows of x)"
+        );
+        let n = kn / k;
+        let op = Op::MixRows {
+            w: iw as u32,
+            x: ix as u32,
+        };
+        let idx = self.push(op, r, n, nw.needs_grad || nx.needs_grad);
+        let off = self.nodes[idx].off;
+        let (lo, out) = self.val.split_at_mut(off);
+        let (wv, xv) = (&lo[nw.range()], &lo[nx.range()]);
+        if n > 0 {
+            for (row, o) in out[..r * n].chunks_exact_mut(n).enumerate() {
+                let xr = &xv[(row % rx) * kn..(row % rx + 1) * kn];
+                let wr = &wv[row * k..(row + 1) * k];
+                o.fill(T::ZERO);
+                for (j, &c) in wr.iter().enumerate() {
+                    dense::axpy(o, c, &xr[j * n..(j + 1) * n]);
+                }
+            }
+        }
         self.var(idx)
     }
 

@@ -112,6 +112,8 @@ pub struct Tape<T: Float> {
     pub(crate) defer: Vec<Deferred>,
     pub(crate) defer_head: Vec<u32>,
     pub(crate) flush_buf: Vec<u32>,
+    /// Nodes the backward root depends on (only their rules run).
+    pub(crate) live: Vec<bool>,
     /// Transposes of leaf weights used as `x Wᵀ`, kept for the tape's current recording:
     /// `(node, Wᵀ row-major)`; `u32::MAX` marks a free buffer.
     pub(crate) wt_cache: Vec<(u32, Vec<T>)>,
@@ -142,6 +144,7 @@ impl<T: Float> Tape<T> {
             defer: Vec::new(),
             defer_head: Vec::new(),
             flush_buf: Vec::new(),
+            live: Vec::new(),
             wt_cache: Vec::new(),
             par: crate::dense::Par::Seq,
             tag: fresh_tag(),

@@ -153,6 +153,15 @@ pub enum Op<T> {
     BroadcastRows(u32),
     /// A copy of `x` through which no gradient flows.
     Detach(u32),
+    /// `out_r = Σ_k w_rk · x_{r mod Rx}[k·N .. (k+1)·N]`: each row of `w` (`R × K`) mixes the
+    /// K blocks of a row of `x` (`Rx × K·N`, `R` a multiple of `Rx`, so `x` is shared by
+    /// `R / Rx` row blocks without being copied); output `R × N`.
+    MixRows {
+        /// Weights (`R × K`).
+        w: u32,
+        /// Blocks (`Rx × K·N`).
+        x: u32,
+    },
     /// The gated update `a·h + b·σ(z) ⊙ (f − h)` (same shapes): a gnODE's vector field
     /// (`a = 0`, `b = 1/τ`) or its discrete step (`a = 1`, `b = α`) in one node.
     Gated {
@@ -167,6 +176,53 @@ pub enum Op<T> {
         /// Coefficient of the gated difference.
         b: T,
     },
+}
+
+impl<T: Copy> Op<T> {
+    /// Calls `f` with every operand (variable-length lists are read from `aux`).
+    pub(crate) fn for_each_input(&self, aux: &[(u32, T)], mut f: impl FnMut(u32)) {
+        match *self {
+            Op::Leaf | Op::Param { .. } | Op::Detach(_) => {}
+            Op::Binary { a, b, .. } | Op::AddScaled { a, b, .. } => {
+                f(a);
+                f(b);
+            }
+            Op::MixRows { w, x } => {
+                f(w);
+                f(x);
+            }
+            Op::MatMul { a, b, c, .. } => {
+                f(a);
+                f(b);
+                if c != u32::MAX {
+                    f(c);
+                }
+            }
+            Op::Gated { z, f: fl, h, .. } => {
+                f(z);
+                f(fl);
+                f(h);
+            }
+            Op::Scale(x, _)
+            | Op::AddScalar(x, _)
+            | Op::Map(_, x)
+            | Op::Reduce { x, .. }
+            | Op::LogSumExpRows(x)
+            | Op::SoftmaxRows(x)
+            | Op::LogSoftmaxRows(x)
+            | Op::SliceCols { x, .. }
+            | Op::SliceRows { x, .. }
+            | Op::Transpose(x)
+            | Op::BroadcastRows(x) => f(x),
+            Op::LinComb { start, len }
+            | Op::ConcatCols { start, len }
+            | Op::ConcatRows { start, len } => {
+                for &(p, _) in &aux[start as usize..(start + len) as usize] {
+                    f(p);
+                }
+            }
+        }
+    }
 }
 
 impl<T> Op<T> {
@@ -209,6 +265,7 @@ impl<T> Op<T> {
             Op::BroadcastRows(_) => "broadcast_rows",
             Op::Detach(_) => "detach",
             Op::Gated { .. } => "gated",
+            Op::MixRows { .. } => "mix_rows",
         }
     }
 }

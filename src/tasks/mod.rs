@@ -2,6 +2,8 @@
 //! ([`memory`]) and Gaussian-process targets for the expressivity measure ([`gp`]).
 
 pub mod gp;
+pub mod lorenz;
 pub mod memory;
+pub mod nascar;
 
 pub use memory::MemoryTask;

@@ -8,6 +8,7 @@
 //! parameters.
 
 mod data;
+pub mod gdm;
 mod metrics;
 mod optim;
 mod schedule;
@@ -202,9 +203,59 @@ struct Shard<T: Float> {
     err: Option<SolveError>,
 }
 
+/// The state of a run after an epoch, besides the current parameters (which are in the model):
+/// what a checkpoint must hold to continue bit-identically.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resume<T> {
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Optimiser state.
+    pub optimizer: Optimizer<T>,
+    /// Best-validation parameters so far.
+    pub best_params: Vec<T>,
+    /// Best validation metrics so far.
+    pub best: Option<Eval>,
+    /// Epoch of the best metrics.
+    pub best_epoch: usize,
+    /// Evaluations since the best.
+    pub since_best: usize,
+}
+
+/// What the observer sees after each epoch: the report and the state to checkpoint.
+pub struct EpochState<'a, T> {
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Optimiser state.
+    pub optimizer: &'a Optimizer<T>,
+    /// Best-validation parameters so far.
+    pub best_params: &'a [T],
+    /// Best validation metrics so far.
+    pub best: Option<Eval>,
+    /// Epoch of the best metrics.
+    pub best_epoch: usize,
+    /// Evaluations since the best.
+    pub since_best: usize,
+}
+
+impl<T: Clone> EpochState<'_, T> {
+    /// An owned copy, to continue from later.
+    pub fn to_resume(&self) -> Resume<T> {
+        Resume {
+            epoch: self.epoch,
+            optimizer: self.optimizer.clone(),
+            best_params: self.best_params.to_vec(),
+            best: self.best,
+            best_epoch: self.best_epoch,
+            since_best: self.since_best,
+        }
+    }
+}
+
 /// Trains `model` on `train`, validating on `val`; the observer sees every epoch (and may stop
-/// training). On return the model holds the best-validation parameters (the last good ones if
-/// training diverged before any validation).
+/// training). With `resume` (and the model holding that epoch's parameters) training continues
+/// exactly as if it had not stopped: the minibatch order is replayed from the seed. On return
+/// the model holds the best-validation parameters (the last good ones if training diverged
+/// before any validation).
 ///
 /// # Errors
 /// Invalid settings or data, or a solver failure.
@@ -213,21 +264,35 @@ pub fn run<T: Float, M: SequenceModel<T>>(
     train: &SeqData<T>,
     val: &SeqData<T>,
     cfg: &TrainConfig,
-    state: Option<&mut Optimizer<T>>,
-    mut observer: impl FnMut(&EpochReport, &M) -> Control,
+    resume: Option<Resume<T>>,
+    mut observer: impl FnMut(&EpochReport, &M, &EpochState<'_, T>) -> Control,
 ) -> Result<TrainReport, TrainError> {
     cfg.validate()?;
     train.validate()?;
     val.validate()?;
     let n_params = model.store().len();
-    let mut own;
-    let opt = match state {
-        Some(o) => o,
-        None => {
-            own = Optimizer::new(cfg.optimizer, n_params, cfg.weight_decay)?;
-            &mut own
+    let (start, mut opt, resumed_best) = match resume {
+        Some(r) => {
+            if r.best_params.len() != n_params || r.optimizer.state().1.len() != n_params {
+                return Err(ConfigError::new(
+                    "resume",
+                    "the checkpoint does not match the model's size",
+                )
+                .into());
+            }
+            (
+                r.epoch,
+                r.optimizer,
+                Some((r.best_params, r.best, r.best_epoch, r.since_best)),
+            )
         }
+        None => (
+            0,
+            Optimizer::new(cfg.optimizer, n_params, cfg.weight_decay)?,
+            None,
+        ),
     };
+    let opt = &mut opt;
     let mut rng = crate::rng::seeded(cfg.seed);
     let batches_per_epoch = train.n.div_ceil(cfg.batch_size);
     let total_steps = batches_per_epoch * cfg.epochs;
@@ -242,15 +307,18 @@ pub fn run<T: Float, M: SequenceModel<T>>(
         })
         .collect();
     let mut total = Grads::zeros(n_params);
-    let mut best_params = model.store().as_slice().to_vec();
-    let mut last_good = best_params.clone();
-    let mut best: Option<Eval> = None;
-    let (mut best_epoch, mut since_best) = (0, 0);
+    let mut last_good = model.store().as_slice().to_vec();
+    let (mut best_params, mut best, mut best_epoch, mut since_best) =
+        resumed_best.unwrap_or_else(|| (last_good.clone(), None, 0, 0));
     let mut order: Vec<usize> = (0..train.n).collect();
+    // Replay the minibatch orders of the epochs already done.
+    for _ in 0..start {
+        order.shuffle(&mut rng);
+    }
     let (mut eval_tape, mut eval_buf) = (Tape::new(), BatchBuf::default());
     let mut stop = StopReason::Completed;
-    let mut epochs_done = 0;
-    'epochs: for epoch in 1..=cfg.epochs {
+    let mut epochs_done = start;
+    'epochs: for epoch in start + 1..=cfg.epochs {
         order.shuffle(&mut rng);
         let (mut loss_sum, mut norm_sum) = (0.0, 0.0);
         let mut lr = cfg.lr;
@@ -292,7 +360,12 @@ pub fn run<T: Float, M: SequenceModel<T>>(
             None
         };
         if let Some(e) = val_eval {
-            let better = best.is_none_or(|b| e.score() > b.score()) && e.score().is_finite();
+            // higher score; among equal scores (small validation sets saturate accuracy)
+            // the lower validation loss
+            let better = e.score().is_finite()
+                && best.is_none_or(|b| {
+                    e.score() > b.score() || (e.score() == b.score() && e.loss < b.loss)
+                });
             if better {
                 best = Some(e);
                 best_epoch = epoch;
@@ -310,7 +383,15 @@ pub fn run<T: Float, M: SequenceModel<T>>(
             lr,
             grad_norm: norm_sum / batches_per_epoch as f64,
         };
-        if observer(&report, model) == Control::Stop {
+        let state = EpochState {
+            epoch,
+            optimizer: &*opt,
+            best_params: &best_params,
+            best,
+            best_epoch,
+            since_best,
+        };
+        if observer(&report, model, &state) == Control::Stop {
             stop = StopReason::Interrupted;
             break;
         }

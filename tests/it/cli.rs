@@ -64,7 +64,7 @@ fn reference_cases_match() {
         if !name.ends_with(".json") || name.ends_with(".expected.json") {
             continue;
         }
-        let known = ["gnode_", "node_", "lowrank_", "cnf_"];
+        let known = ["gnode_", "node_", "gdm_", "lowrank_", "cnf_"];
         if !known.iter().any(|k| name.starts_with(k)) {
             continue;
         }
@@ -88,8 +88,8 @@ fn reference_cases_match() {
         checked += 1;
     }
     assert!(
-        checked >= 5,
-        "expected the gnode, node, lowrank and cnf cases, checked {checked}"
+        checked >= 6,
+        "expected the gnode, node, gdm, lowrank and cnf cases, checked {checked}"
     );
 }
 
@@ -410,6 +410,529 @@ fn analysis_of_a_model_that_once_hung_terminates() {
     let (code, out, err) = run(&["analyze", dir.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("slow points"), "{out}");
+}
+
+#[test]
+fn bench_runs_the_quick_suite_as_json_and_rejects_bad_options() {
+    let (code, out, err) = run(&[
+        "bench",
+        "quick",
+        "--filter",
+        "rk4_100/backprop",
+        "--min-time",
+        "0",
+        "--runs",
+        "1",
+        "--json",
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert!(results.len() >= 2, "{out}");
+    for r in results {
+        assert!(r["median_s"].as_f64().unwrap() > 0.0);
+        assert!(r["loss"].as_f64().unwrap().is_finite());
+    }
+    assert!(
+        results
+            .iter()
+            .any(|r| r["name"].as_str().unwrap().starts_with("gnode_grad/")
+                && r["steps"].as_u64() == Some(100))
+    );
+    assert_bad_input(&["bench", "nonsense"], "unknown suite");
+    assert_bad_input(&["bench", "quick", "--min-time=-1"], "--min-time");
+    assert_bad_input(&["bench", "quick", "--min-time", "NaN"], "--min-time");
+    assert_bad_input(&["bench", "quick", "--runs", "0"], "--runs");
+}
+
+#[test]
+fn exported_peer_cases_compute_the_workloads_loss() {
+    use neurodyn::workloads::Workload;
+    use neurodyn::workloads::gnode::{GnodeGrad, GnodeGradSpec};
+    let dir = std::env::temp_dir().join(format!("nd-export-{}", std::process::id()));
+    let d = dir.to_str().unwrap();
+    let (code, _, err) = run(&[
+        "bench",
+        "--export-cases",
+        d,
+        "--export-sizes",
+        "4,9",
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for n in [4, 9] {
+        let case = dir.join(format!("peer_gnode_n{n}.json"));
+        let (code, out, err) = run(&["grad", case.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let spec = GnodeGradSpec {
+            n,
+            ..Default::default()
+        };
+        let mut w = GnodeGrad::<f64>::new(&spec).unwrap();
+        let want = w.run().unwrap().loss;
+        let got = v["loss"].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs(),
+            "N = {n}: case loss {got} vs workload loss {want}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert_bad_input(
+        &["bench", "--export-cases", d, "--export-sizes", "0"],
+        "at least 1",
+    );
+}
+
+/// Writes a mutated copy of the gdm case and expects a one-line error naming `needle`.
+fn bad_gdm_case(edit: impl Fn(&mut serde_json::Value), needle: &str) {
+    let src = std::fs::read_to_string(cases_dir().join("gdm_neg_elbo.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&src).unwrap();
+    edit(&mut v);
+    let dir = std::env::temp_dir().join(format!("neurodyn-cli-gdm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(format!(
+        "case-{}.json",
+        needle.replace(|c: char| !c.is_alphanumeric(), "_")
+    ));
+    std::fs::write(&p, v.to_string()).unwrap();
+    let (code, _, err) = run(&["grad", p.to_str().unwrap()]);
+    assert_eq!(code, 2, "{needle}: exit {code}: {err}");
+    assert_eq!(
+        err.trim().lines().count(),
+        1,
+        "{needle}: one line expected: {err}"
+    );
+    assert!(err.contains(needle), "{needle}: {err}");
+}
+
+#[test]
+fn gdm_case_checks_and_invalid_gdm_cases_name_the_field() {
+    let p = cases_dir().join("gdm_neg_elbo.json");
+    let (code, _, err) = run(&["grad", "--check", p.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("gradcheck passed"), "{err}");
+    bad_gdm_case(|v| v["model"]["states"] = 1.into(), "model.states");
+    bad_gdm_case(|v| v["model"]["tau"] = 0.0.into(), "model.tau");
+    bad_gdm_case(|v| v["model"]["tau"] = (-1.0).into(), "model.tau");
+    bad_gdm_case(|v| v["model"]["lags"] = 2.into(), "model.lags");
+    bad_gdm_case(
+        |v| {
+            v["params"].as_object_mut().unwrap().remove("gamma");
+        },
+        "params.gamma",
+    );
+    bad_gdm_case(
+        |v| v["params"]["gamma"] = serde_json::json!([0.1]),
+        "params.gamma",
+    );
+    bad_gdm_case(
+        |v| v["params"]["S"] = serde_json::json!([[1.0]]),
+        "params.S",
+    );
+    bad_gdm_case(
+        |v| v["params"]["q.W"][0][0] = "x".into(),
+        "params.q.W[0][0]",
+    );
+    bad_gdm_case(
+        |v| v["params"]["flow.0.W"] = serde_json::json!([[1.0]]),
+        "params.flow.0.W",
+    );
+    bad_gdm_case(
+        |v| v["data"]["y"] = serde_json::json!([[1.0, 2.0]]),
+        "data.y",
+    );
+    bad_gdm_case(|v| v["data"]["y"] = serde_json::json!([]), "data.y");
+    bad_gdm_case(
+        |v| v["data"]["gumbel"] = serde_json::json!([[[0.0]]]),
+        "data.gumbel",
+    );
+    bad_gdm_case(|v| v["data"]["extra"] = 1.into(), "data.extra");
+    bad_gdm_case(|v| v["loss"] = "mse".into(), "loss");
+    bad_gdm_case(
+        |v| v["solver"] = serde_json::json!({"method": "rk4", "dt": 0.1}),
+        "case.solver",
+    );
+}
+
+fn gdm_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("neurodyn-gdm-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn gdm_fit_rejects_bad_input_clearly() {
+    let dir = gdm_dir("bad");
+    let out = dir.join("run");
+    let o = out.to_str().unwrap();
+    let csv = dir.join("y.csv");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    std::fs::write(&csv, "a,b\n1,2\n3,4\n5,6\n7,8\n").unwrap();
+    // K < 2, τ ≤ 0, unknown options
+    assert_bad_input(
+        &["gdm", "fit", &s(&csv), "--states", "1", "--out", o],
+        "--states",
+    );
+    assert_bad_input(
+        &[
+            "gdm",
+            "fit",
+            &s(&csv),
+            "--states",
+            "3",
+            "--tau",
+            "0",
+            "--out",
+            o,
+        ],
+        "--tau",
+    );
+    assert_bad_input(
+        &[
+            "gdm",
+            "fit",
+            &s(&csv),
+            "--states",
+            "3",
+            "--tau=-1",
+            "--out",
+            o,
+        ],
+        "--tau",
+    );
+    assert_bad_input(
+        &[
+            "gdm",
+            "fit",
+            &s(&csv),
+            "--states",
+            "3",
+            "--emission",
+            "gamma",
+            "--out",
+            o,
+        ],
+        "--emission",
+    );
+    assert_bad_input(
+        &[
+            "gdm",
+            "fit",
+            &s(&csv),
+            "--states",
+            "3",
+            "--posterior",
+            "lstm",
+            "--out",
+            o,
+        ],
+        "--posterior",
+    );
+    assert_bad_input(
+        &[
+            "gdm",
+            "fit",
+            &s(&csv),
+            "--states",
+            "3",
+            "--samples",
+            "0",
+            "--out",
+            o,
+        ],
+        "--samples",
+    );
+    assert_bad_input(&["gdm", "fit", &s(&csv)], "--states");
+    // NaN observations
+    let nan = dir.join("nan.csv");
+    std::fs::write(&nan, "a,b\n1,2\n3,nan\n5,6\n").unwrap();
+    assert_bad_input(
+        &["gdm", "fit", &s(&nan), "--states", "2", "--out", o],
+        "NaN observation at step 1, channel 1",
+    );
+    let mut npy = Vec::new();
+    npy.extend_from_slice(b"\x93NUMPY\x01\x00");
+    let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 1), }";
+    let pad = 64 - (10 + header.len() + 1) % 64;
+    let h = format!("{header}{}\n", " ".repeat(pad));
+    npy.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    npy.extend_from_slice(h.as_bytes());
+    for v in [1.0f64, f64::NAN, 2.0] {
+        npy.extend_from_slice(&v.to_le_bytes());
+    }
+    let nanpy = dir.join("nan.npy");
+    std::fs::write(&nanpy, &npy).unwrap();
+    assert_bad_input(
+        &["gdm", "fit", &s(&nanpy), "--states", "2", "--out", o],
+        "NaN observation at step 1",
+    );
+    // empty data
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "a,b\n").unwrap();
+    assert_bad_input(
+        &["gdm", "fit", &s(&empty), "--states", "2", "--out", o],
+        "empty.csv",
+    );
+    std::fs::write(&empty, "").unwrap();
+    assert_bad_input(
+        &["gdm", "fit", &s(&empty), "--states", "2", "--out", o],
+        "empty.csv",
+    );
+    // wrong shapes: a test file with other channels, labels that are not labels, a 3-D array
+    let other = dir.join("other.csv");
+    std::fs::write(&other, "a,b,c\n1,2,3\n4,5,6\n").unwrap();
+    assert_bad_input(
+        &[
+            "gdm",
+            "fit",
+            &s(&csv),
+            "--states",
+            "2",
+            "--test",
+            &s(&other),
+            "--out",
+            o,
+        ],
+        "3 channels, but the training data has 2",
+    );
+    assert_bad_input(
+        &[
+            "gdm",
+            "fit",
+            &s(&csv),
+            "--states",
+            "2",
+            "--labels",
+            "zzz",
+            "--out",
+            o,
+        ],
+        "no column 'zzz'",
+    );
+    let frac = dir.join("frac.csv");
+    std::fs::write(&frac, "a,l\n1,0\n2,0.5\n").unwrap();
+    assert_bad_input(
+        &[
+            "gdm",
+            "fit",
+            &s(&frac),
+            "--states",
+            "2",
+            "--labels",
+            "l",
+            "--out",
+            o,
+        ],
+        "non-negative integers",
+    );
+    assert_bad_input(
+        &[
+            "gdm",
+            "fit",
+            &s(&frac),
+            "--states",
+            "2",
+            "--labels",
+            "l",
+            "--labels",
+            "a",
+            "--out",
+            o,
+        ],
+        "",
+    );
+    let mut npy3 = Vec::new();
+    npy3.extend_from_slice(b"\x93NUMPY\x01\x00");
+    let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 1), }";
+    let pad = 64 - (10 + header.len() + 1) % 64;
+    let h = format!("{header}{}\n", " ".repeat(pad));
+    npy3.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    npy3.extend_from_slice(h.as_bytes());
+    npy3.extend_from_slice(&1.0f64.to_le_bytes());
+    let cube = dir.join("cube.npy");
+    std::fs::write(&cube, &npy3).unwrap();
+    assert_bad_input(
+        &["gdm", "fit", &s(&cube), "--states", "2", "--out", o],
+        "T × N",
+    );
+    assert_bad_input(
+        &[
+            "gdm",
+            "fit",
+            "/nonexistent/y.csv",
+            "--states",
+            "2",
+            "--out",
+            o,
+        ],
+        "/nonexistent/y.csv",
+    );
+    assert_bad_input(
+        &[
+            "gdm",
+            "fit",
+            &s(&dir.join("y.mat")),
+            "--states",
+            "2",
+            "--out",
+            o,
+        ],
+        "unknown data format",
+    );
+    // Poisson needs counts
+    assert_bad_input(
+        &[
+            "gdm",
+            "fit",
+            &s(&nan.with_file_name("y.csv")),
+            "--states",
+            "2",
+            "--emission",
+            "poisson",
+            "--standardize",
+            "--out",
+            o,
+        ],
+        "counts",
+    );
+    // simulate and bench
+    assert_bad_input(
+        &[
+            "gdm",
+            "simulate",
+            "nascar-hard",
+            "--out",
+            &s(&dir.join("x.npz")),
+        ],
+        "nascar",
+    );
+    assert_bad_input(
+        &["gdm", "simulate", "nascar", "--out", &s(&dir.join("x.txt"))],
+        "unknown format",
+    );
+    assert_bad_input(
+        &[
+            "gdm",
+            "simulate",
+            "nascar",
+            "--test-seed",
+            "0",
+            "--out",
+            &s(&dir.join("x.npz")),
+        ],
+        "different seed",
+    );
+    assert_bad_input(&["gdm", "bench", "nascar", "--models", "lstm"], "--models");
+    assert_bad_input(&["gdm", "bench", "nascar", "--seeds", "0"], "--seeds");
+}
+
+#[test]
+fn gdm_simulate_and_a_short_fit_write_their_files() {
+    let dir = gdm_dir("fit");
+    let data = dir.join("nascar.npz");
+    let (code, out, err) = run(&[
+        "gdm",
+        "simulate",
+        "nascar",
+        "--steps",
+        "150",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("150 steps × 10 channels"), "{out}");
+    let csv = dir.join("lorenz.csv");
+    let (code, _, err) = run(&[
+        "gdm",
+        "simulate",
+        "lorenz",
+        "--steps",
+        "80",
+        "--obs",
+        "3",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let run_dir = dir.join("run");
+    let (code, stdout, err) = run(&[
+        "gdm",
+        "fit",
+        data.to_str().unwrap(),
+        "--states",
+        "4",
+        "--iters",
+        "30",
+        "--samples",
+        "2",
+        "--eval-samples",
+        "3",
+        "--out",
+        run_dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(j["iters"], 30);
+    for key in ["knn_accuracy", "matched_accuracy_test", "recon_r2_test"] {
+        assert!(j[key].as_f64().is_some_and(f64::is_finite), "{key}: {j}");
+    }
+    assert_eq!(j["forecast_r2"].as_array().unwrap().len(), 10);
+    for f in [
+        "states.csv",
+        "states.npy",
+        "test_states.csv",
+        "test_states.npy",
+        "metrics.json",
+        "elbo.csv",
+        "params.npz",
+        "segmentation.svg",
+        "segmentation.png",
+        "test_segmentation.png",
+        "elbo.png",
+    ] {
+        assert!(run_dir.join(f).is_file(), "missing {f}");
+    }
+    let states = std::fs::read_to_string(run_dir.join("states.csv")).unwrap();
+    assert!(
+        states.starts_with("state_0,state_1,state_2,state_3,argmax,label"),
+        "{states}"
+    );
+    assert_eq!(states.lines().count(), 151);
+    // CSV with a label column, bigru posterior, two lags, f64 training
+    let run2 = dir.join("run2");
+    let (code, stdout, err) = run(&[
+        "gdm",
+        "fit",
+        csv.to_str().unwrap(),
+        "--states",
+        "2",
+        "--labels",
+        "label",
+        "--iters",
+        "10",
+        "--samples",
+        "2",
+        "--posterior",
+        "bigru",
+        "--hidden",
+        "4",
+        "--lags",
+        "2",
+        "--f64",
+        "--standardize",
+        "--eval-samples",
+        "2",
+        "--out",
+        run2.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("state accuracy"), "{stdout}");
+    let params = neurodyn::io::read_npz(run2.join("params.npz")).unwrap();
+    assert_eq!(params.get("q.fwd.Wx").unwrap().shape, vec![12, 3]);
+    assert_eq!(params.get("S").unwrap().shape, vec![2, 3, 4]);
 }
 
 /// A tiny simulated recording written by `lowrank simulate` (rates, ring).

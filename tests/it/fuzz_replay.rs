@@ -33,6 +33,38 @@ fn tape_ops_corpus_replays() {
     assert!(n >= 16, "expected the committed corpus, found {n} files");
 }
 
+/// The case-JSON corpus: valid cases evaluate, broken ones are rejected, none panic.
+#[test]
+fn case_json_corpus_replays() {
+    let n = replay("case_json", fuzz_targets::case_json);
+    assert!(n >= 6, "expected the committed corpus, found {n} files");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/case_json");
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let v: Result<serde_json::Value, _> =
+            serde_json::from_slice(&std::fs::read(e.path()).unwrap());
+        let ok = v
+            .map(|v| neurodyn::cli::grad_case(&v).is_ok())
+            .unwrap_or(false);
+        assert_eq!(ok, name.starts_with("valid_"), "{name}");
+    }
+}
+
+/// The sweep-spec corpus: `valid_*` specs expand, `broken_*` ones are refused (a `.json` name is
+/// read as JSON, others as TOML), none panic.
+#[test]
+fn sweep_spec_corpus_replays() {
+    let n = replay("sweep_spec", fuzz_targets::sweep_spec);
+    assert!(n >= 8, "expected the committed corpus, found {n} files");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/sweep_spec");
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        let r = neurodyn::cli::sweep_spec(&text, name.ends_with(".json"));
+        assert_eq!(r.is_ok(), name.starts_with("valid_"), "{name}: {r:?}");
+    }
+}
+
 /// The data-format corpora: each has valid and broken seeds.
 #[test]
 fn data_format_corpora_replay() {
@@ -161,6 +193,14 @@ proptest! {
         mutated("csv_bytes"),
     ]) {
         fuzz_targets::csv_bytes(&data);
+    }
+
+    #[test]
+    fn sweep_spec_random_bytes(data in prop_oneof![
+        proptest::collection::vec(proptest::sample::select(b"[]{}=\",.:0123456789 \ntruefalse_grid_fixed_list_command_train_gnode_lr_seed_".to_vec()), 0..200),
+        mutated("sweep_spec"),
+    ]) {
+        fuzz_targets::sweep_spec(&data);
     }
 
     #[test]

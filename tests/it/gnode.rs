@@ -68,7 +68,10 @@ fn continuous_loss(
             let sq = tape.square(d);
             tape.mean(sq)
         },
-        &GradCheckOptions::default(),
+        // The five-point stencil: its rounding noise (~1e-13) stays below the tolerance on
+        // parameter blocks with tiny gradients, where central differences' ~1e-10 does not
+        // (seen: gate.W with ‖g‖ = 3.6e-6 at 3.2e-6 relative, Midpoint, seed 792).
+        &GradCheckOptions::five_point(),
     )
 }
 
@@ -260,7 +263,7 @@ fn training_is_bit_identical_for_the_same_seed_and_threads() {
             seed: 11,
             ..Default::default()
         };
-        run(&mut seq, &tr, &va, &tc, None, |_, _| {
+        run(&mut seq, &tr, &va, &tc, None, |_, _, _| {
             neurodyn::train::Control::Continue
         })
         .unwrap();

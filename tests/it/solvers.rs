@@ -439,3 +439,21 @@ fn blow_up_and_nan_are_reported() {
         }
     }
 }
+
+/// RK4 with dt = 0.05 over [0, 10], saving every 0.2 and restarting every 0.5, takes exactly 200
+/// steps in f32 too (0.2 / 0.05 rounds to 4.0000002 there, which must not add a step).
+#[test]
+fn fixed_steps_land_on_save_and_jump_times_in_f32_and_f64() {
+    use neurodyn::workloads::Workload;
+    use neurodyn::workloads::gnode::{GnodeGrad, GnodeGradSpec};
+    let spec = GnodeGradSpec {
+        n: 4,
+        batch: 2,
+        ..Default::default()
+    };
+    let a = GnodeGrad::<f32>::new(&spec).unwrap().run().unwrap();
+    let b = GnodeGrad::<f64>::new(&spec).unwrap().run().unwrap();
+    for o in [a, b] {
+        assert_eq!((o.steps, o.rhs_evals), (200, 800));
+    }
+}

@@ -80,6 +80,22 @@ fn arithmetic_by_hand() {
         close(t.grad(z), &[1.0]);
         close(t.grad(fv), &[1.0]);
         close(t.grad(hv), &[0.0]);
+        // mix_rows: two weight rows (R = 2) share one row of x with K = 2 blocks of N = 2:
+        // y_0 = 1·(1, 2) + 0·(5, 6) = (1, 2),  y_1 = ¼·(1, 2) + ¾·(5, 6) = (4, 5).
+        // L = Σ c ∘ y with c = [[1, 2], [3, 4]]:
+        // ∂w_rk = c_r · x_k:  w_0 = (1 + 4, 5 + 12) = (5, 17),  w_1 = (3 + 8, 15 + 24) = (11, 39)
+        // ∂x_k = Σ_r w_rk c_r:  x_0 = 1·(1, 2) + ¼·(3, 4) = (1.75, 3),  x_1 = 0 + ¾·(3, 4) = (2.25, 3)
+        t.clear();
+        let w = t.variable(2, 2, &[f(1.0), f(0.0), f(0.25), f(0.75)]);
+        let x = t.variable(1, 4, &[f(1.0), f(2.0), f(5.0), f(6.0)]);
+        let y = t.mix_rows(w, x);
+        close(t.value(y), &[1.0, 2.0, 4.0, 5.0]);
+        let c = t.constant(2, 2, &[f(1.0), f(2.0), f(3.0), f(4.0)]);
+        let yc = t.mul(y, c);
+        let l = t.sum(yc);
+        t.backward(l);
+        close(t.grad(w), &[5.0, 17.0, 11.0, 39.0]);
+        close(t.grad(x), &[1.75, 3.0, 2.25, 3.0]);
         // add_scaled: y = a + 0.25 b ⇒ dy/da = 1, dy/db = 0.25
         t.clear();
         let a = t.variable(1, 2, &[f(1.0), f(2.0)]);

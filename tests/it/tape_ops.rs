@@ -130,6 +130,18 @@ proptest! {
     }
 
     #[test]
+    fn mix_rows(rx in 1usize..12, reps in 1usize..4, k in 1usize..6, n in 1usize..11, seed in 0u64..10_000) {
+        // R = reps · Rx rows of weights mix the K blocks of the (shared) rows of x
+        check_op("mix_rows", &[sh(reps * rx, k, R), sh(rx, k * n, R)], seed, |t, v| t.mix_rows(v[0], v[1]));
+        // weights computed from x's own values (both gradients meet in one node)
+        check_op("mix_rows (softmax weights)", &[sh(rx, k, R), sh(rx, k * n, R)], seed, |t, v| {
+            let w = t.softmax_rows(v[0]);
+            let x = t.tanh(v[1]);
+            t.mix_rows(w, x)
+        });
+    }
+
+    #[test]
     fn reductions_and_rowwise(r in 1usize..20, c in 1usize..20, seed in 0u64..10_000) {
         check_op("sum", &[sh(r, c, R)], seed, |t, v| t.sum(v[0]));
         check_op("mean", &[sh(r, c, R)], seed, |t, v| t.mean(v[0]));

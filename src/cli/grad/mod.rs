@@ -2,6 +2,7 @@
 //! with `--check` a finite-difference check of that gradient.
 
 mod cnf;
+mod gdm;
 mod gnode;
 pub mod json;
 mod lowrank;
@@ -77,10 +78,11 @@ pub fn parse(v: &Value) -> Result<Box<dyn Case>, CliError> {
     let kind = string(field(model, "kind", "model")?, "model.kind")?;
     match kind {
         "gnode" => Ok(Box::new(gnode::GnodeCase::parse(v)?)),
+        "gdm" => Ok(Box::new(gdm::GdmCase::parse(v)?)),
         "lowrank" => Ok(Box::new(lowrank::LowRankCase::parse(v)?)),
         "cnf" => Ok(Box::new(cnf::CnfCase::parse(v)?)),
         other => Err(CliError::input(format!(
-            "model.kind: unknown kind {other:?} (this build knows gnode, lowrank, cnf)"
+            "model.kind: unknown kind {other:?} (this build knows gnode, gdm, lowrank, cnf)"
         ))),
     }
 }
