@@ -140,9 +140,10 @@ pub fn run(a: &FitArgs) -> Result<(), CliError> {
         pca_init: !a.random_init,
         init_scale: a.init_scale,
         n_offset: a.n_offset,
-        learn_x0: a
-            .learn_x0
-            .unwrap_or(!matches!(rec.obs, crate::models::lowrank::recording::ObsModel::Rates)),
+        learn_x0: a.learn_x0.unwrap_or(!matches!(
+            rec.obs,
+            crate::models::lowrank::recording::ObsModel::Rates
+        )),
         holdout: a.holdout,
         ..Default::default()
     };
