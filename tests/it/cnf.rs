@@ -183,8 +183,7 @@ fn gaussian_2d(n: usize, seed: u64) -> (Vec<f64>, f64) {
         })
         .collect();
     // H = log(2πe) + log|det L|
-    let h =
-        (2.0 * std::f64::consts::PI * std::f64::consts::E).ln() + (l[0] * l[3] as f64).abs().ln();
+    let h = (2.0 * std::f64::consts::PI * std::f64::consts::E).ln() + (l[0] * l[3]).abs().ln();
     (x, h)
 }
 

@@ -20,6 +20,10 @@ use crate::tape::ParamStore;
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// One row of the table: name, `m`, `n` (in the truth's gauge when known), constraint
+/// violation, the resampled network's attractors.
+type Row = (String, Vec<f64>, Vec<f64>, f64, String);
+
 fn failure(e: impl std::fmt::Display) -> CliError {
     CliError::failure(e.to_string())
 }
@@ -164,7 +168,7 @@ pub(crate) fn write(
         }
     };
     let (fm, fnn) = to_truth(&fit.m, &fit.n);
-    let mut sets: Vec<(String, Vec<f64>, Vec<f64>, f64, String)> = vec![(
+    let mut sets: Vec<Row> = vec![(
         "plain fit".into(),
         fm.clone(),
         fnn.clone(),
@@ -290,7 +294,7 @@ pub(crate) fn write(
                 .collect::<Vec<_>>()
         )
     );
-    crate::io::write_atomic(&out.join("table.md"), table.as_bytes()).map_err(failure)?;
+    crate::io::write_atomic(out.join("table.md"), table.as_bytes()).map_err(failure)?;
     if !a.quiet {
         outln!("\n{table}");
     }

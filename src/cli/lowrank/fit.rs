@@ -388,7 +388,7 @@ fn write_outputs(
         }
         csv.push('\n');
     }
-    crate::io::write_atomic(&out.join("loadings.csv"), csv.as_bytes()).map_err(failure)?;
+    crate::io::write_atomic(out.join("loadings.csv"), csv.as_bytes()).map_err(failure)?;
     // figures: training curves, latent flow
     let trajectories: Vec<Vec<Vec<f64>>> = (0..rec.trials.min(24))
         .map(|b| {
