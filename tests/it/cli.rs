@@ -103,13 +103,18 @@ fn grad_check_flag_passes_on_a_reference_case() {
 
 /// Writes a mutated copy of the gnode case and expects a one-line error naming `needle`.
 fn bad_case(edit: impl Fn(&mut serde_json::Value), needle: &str) {
-    let src = std::fs::read_to_string(cases_dir().join("gnode_rk4_mlp.json")).unwrap();
+    bad_case_of("gnode_rk4_mlp", edit, needle);
+}
+
+/// Writes a mutated copy of case `name` and expects a one-line error naming `needle`.
+fn bad_case_of(name: &str, edit: impl Fn(&mut serde_json::Value), needle: &str) {
+    let src = std::fs::read_to_string(cases_dir().join(format!("{name}.json"))).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&src).unwrap();
     edit(&mut v);
     let dir = std::env::temp_dir().join(format!("neurodyn-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(format!(
-        "case-{}.json",
+        "case-{name}-{}.json",
         needle.replace(|c: char| !c.is_alphanumeric(), "_")
     ));
     std::fs::write(&p, v.to_string()).unwrap();
@@ -164,6 +169,59 @@ fn invalid_cases_name_the_field() {
         "solver.controller",
     );
     bad_case(|v| v["loss"] = "mae".into(), "loss");
+}
+
+#[test]
+fn invalid_lowrank_and_cnf_cases_name_the_field() {
+    let lr = "lowrank_rk4";
+    bad_case_of(
+        lr,
+        |v| v["model"]["rank"] = 13.into(),
+        "larger than the number of neurons",
+    );
+    bad_case_of(lr, |v| v["model"]["phi"] = "relu".into(), "model.phi");
+    bad_case_of(
+        lr,
+        |v| {
+            v["params"]["m"].as_array_mut().unwrap().pop();
+        },
+        "params.m",
+    );
+    bad_case_of(
+        lr,
+        |v| v["data"]["targets"][0][0][0] = "nan".into(),
+        "data.targets[0][0][0]",
+    );
+    let nll = "cnf_nll_rk4";
+    bad_case_of(
+        nll,
+        |v| v["model"]["activation"] = "relu".into(),
+        "model.activation",
+    );
+    bad_case_of(
+        nll,
+        |v| {
+            v["params"]["vel.0.W"].as_array_mut().unwrap().pop();
+        },
+        "params.vel.0.W",
+    );
+    bad_case_of(
+        nll,
+        |v| v["data"]["x"][0] = serde_json::json!([1.0]),
+        "data.x",
+    );
+    bad_case_of(
+        nll,
+        |v| {
+            v.as_object_mut().unwrap().remove("solver");
+        },
+        "case.solver",
+    );
+    bad_case_of(
+        "cnf_flow_matching",
+        |v| v["data"]["t"][0] = 1.5.into(),
+        "data.t[0]",
+    );
 }
 
 #[test]
@@ -1108,6 +1166,44 @@ fn lowrank_simulate_fit_and_connector_run_end_to_end() {
         "--n-second-moment",
     );
     assert_bad_input(&["connector", fit, "--n-second-moment=-1"], "second-moment");
+}
+
+/// `lowrank theory --json` for a recipe: the row of `source`.
+fn theory_row(recipe: &str, source: &str) -> serde_json::Value {
+    let (code, out, err) = run(&["lowrank", "theory", "--recipe", recipe, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    j["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["source"] == source)
+        .unwrap_or_else(|| panic!("{recipe}: no row {source}: {out}"))
+        .clone()
+}
+
+/// The simulated finite network (N = 2000) against SPEC §4.3: bistable κ* within 3 %, the limit
+/// cycle's radius and period 4π within 5 %, the ring's radius within 3 %; tristable against the
+/// accurate mean field (SPEC's ±8.34 is a quadrature artefact, see `tests/it/lowrank.rs`).
+#[test]
+fn lowrank_theory_finite_network_matches_the_spec() {
+    let sim = "network, simulated";
+    let f = |v: &serde_json::Value| v.as_f64().unwrap();
+    let b = theory_row("bistable", sim);
+    assert!(f(&b["stable_error"]) < 0.03, "{b}");
+    let lc = theory_row("limit-cycle", sim);
+    assert!(f(&lc["cycle_radius_error"]) < 0.05, "{lc}");
+    assert!(f(&lc["period_error"]) < 0.05, "{lc}");
+    let ring = theory_row("ring", sim);
+    assert!(f(&ring["ring_error"]) < 0.03, "{ring}");
+    let tri = theory_row("tristable", sim);
+    let outer = tri["stable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| f(&p[0]).abs())
+        .fold(0.0, f64::max);
+    assert!((outer - 6.44).abs() / 6.44 < 0.05, "{tri}");
 }
 
 #[test]

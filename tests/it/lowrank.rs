@@ -316,3 +316,241 @@ fn a_finite_network_follows_its_latent_reduction() {
     // N = 300: finite-size scatter of a few per cent around the mean field
     assert_rel("κ* (s = 2)", stable[1], 1.336, 0.05);
 }
+
+/// The paper's point on exact loadings: adding a constant to `n` (what a biased initialisation
+/// leaves in a plain fit) barely changes the ring's latent dynamics, and the closed-form
+/// Connector, given only the drives at the visited states, removes the offset and restores
+/// corr(n, m).
+#[test]
+fn connector_removes_an_offset_the_dynamics_cannot_see() {
+    use neurodyn::models::lowrank::connector::gaussian::GaussianConnector;
+    use neurodyn::models::lowrank::connector::{ConnectorProblem, ProblemConfig};
+    use neurodyn::models::lowrank::meanfield::SampleField;
+    use neurodyn::models::lowrank::metrics::{ball_grid, corr_nm, field_error, mean_norm};
+    let r = Recipe::Ring;
+    let l = r
+        .loading_model(Tails::Gaussian)
+        .sample(2000, true, &mut neurodyn::rng::seeded(7))
+        .unwrap();
+    let biased: Vec<f64> = l.n.iter().map(|v| v + 1.0).collect();
+    let truth = SampleField::from_loadings(2, &l.m, &l.n, &[], 1.0);
+    let grid = ball_grid(2, 1.2, 21);
+    let plain = field_error(
+        &SampleField::from_loadings(2, &l.m, &biased, &[], 1.0),
+        &truth,
+        &grid,
+    );
+    assert!(
+        plain < 0.05,
+        "the offset should be nearly invisible: {plain}"
+    );
+    assert!(mean_norm(&biased, 2) > 1.0);
+    // visited states: the disk the trajectories sweep
+    let visited: Vec<f64> = grid.iter().flatten().copied().collect();
+    let problem = ConnectorProblem::new(
+        &l.m,
+        &biased,
+        2,
+        &visited,
+        &ProblemConfig::default(),
+        &mut neurodyn::rng::seeded(8),
+    )
+    .unwrap();
+    let q = GaussianConnector::solve(&problem, 1e-4).unwrap();
+    // the field of q itself: E_q[n φ(mᵀκ)] = E_m[(ΦΛ)(m) φ(mᵀκ)] (the noise averages out;
+    // one draw of n per neuron would add a sampling error of ~s/√N to the drive)
+    let err = field_error(
+        &SampleField::from_loadings(2, &l.m, &q.mean(&l.m), &[], 1.0),
+        &truth,
+        &grid,
+    );
+    // what the Connector is asked for: the drives of the loadings it was given
+    let err_fit = field_error(
+        &SampleField::from_loadings(2, &l.m, &q.mean(&l.m), &[], 1.0),
+        &SampleField::from_loadings(2, &l.m, &biased, &[], 1.0),
+        &grid,
+    );
+    let m10: Vec<f64> = (0..10).flat_map(|_| l.m.iter().copied()).collect();
+    let n_q = q.sample_n(&m10, &mut neurodyn::rng::seeded(9));
+    let mean = mean_norm(&n_q, 2);
+    let (c, ct) = (corr_nm(&m10, &n_q, 2), corr_nm(&l.m, &l.n, 2));
+    let corr_err = c
+        .iter()
+        .zip(&ct)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    eprintln!(
+        "plain {plain:.4}; Connector field {err:.4} (vs the biased loadings' {err_fit:.4}), \
+         |E n| {mean:.4}, corr error {corr_err:.4}"
+    );
+    assert!(
+        err_fit < 0.01,
+        "Connector field error vs its input {err_fit}"
+    );
+    assert!(err < 0.05, "Connector field error {err}");
+    assert!(mean < 0.1, "|E_q[n]| = {mean}");
+    assert!(corr_err < 0.05, "corr(n, m) {c:?} vs truth {ct:?}");
+}
+
+/// With rates the initial states stay at the first sample's inversion unless `learn_x0`.
+#[test]
+fn fit_learns_initial_states_only_when_asked() {
+    use neurodyn::models::lowrank::fit::{FitConfig, fit};
+    use neurodyn::models::lowrank::recording::{ObsModel, Recording};
+    let (trials, samples, neurons) = (5, 6, 12);
+    let activity: Vec<f64> = random(trials * samples * neurons, 3)
+        .iter()
+        .map(|v| 0.4 * v.tanh())
+        .collect();
+    let rec = Recording {
+        trials,
+        samples,
+        neurons,
+        sample_dt: 0.2,
+        activity,
+        inputs: vec![],
+        input_dim: 0,
+        obs: ObsModel::Rates,
+    };
+    for learn_x0 in [false, true] {
+        let cfg = FitConfig {
+            rank: 2,
+            epochs: 3,
+            batch: 2,
+            learn_x0,
+            ..Default::default()
+        };
+        let f = fit(&rec, &cfg, &mut neurodyn::rng::seeded(1), |_, _| true).unwrap();
+        let guess: Vec<f64> = f.train.iter().flat_map(|&b| rec.initial_guess(b)).collect();
+        let moved = f
+            .net
+            .x0()
+            .iter()
+            .zip(&guess)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        if learn_x0 {
+            assert!(moved > 1e-4, "x0 should be learned: moved {moved}");
+        } else {
+            assert_eq!(moved, 0.0, "x0 should stay fixed");
+        }
+    }
+}
+
+/// Bad input to the library gets a named error, never a panic.
+#[test]
+fn bad_input_is_named() {
+    use neurodyn::models::cnf::{Cnf, CnfConfig, FlowMatchingConfig};
+    use neurodyn::models::lowrank::connector::{ConnectorProblem, ProblemConfig};
+    use neurodyn::models::lowrank::fit::FitConfig;
+    use neurodyn::models::lowrank::recording::{ObsModel, Recording};
+    let field = |e: neurodyn::ConfigError| e.field;
+    // rank larger than the neurons, wrong shapes, non-finite loadings
+    let cfg = LowRankConfig {
+        neurons: 3,
+        rank: 4,
+        ..Default::default()
+    };
+    let e = cfg.validate().unwrap_err();
+    assert!(
+        e.reason.contains("larger than the number of neurons"),
+        "{e}"
+    );
+    let ok = LowRankConfig {
+        neurons: 3,
+        rank: 1,
+        ..Default::default()
+    };
+    assert_eq!(
+        field(LowRank::<f64>::from_loadings(ok.clone(), &[0.0; 2], &[0.0; 3], &[]).unwrap_err()),
+        "m"
+    );
+    assert_eq!(
+        field(
+            LowRank::<f64>::from_loadings(ok, &[0.0; 3], &[0.0, f64::NAN, 0.0], &[]).unwrap_err()
+        ),
+        "n"
+    );
+    // unknown recipe
+    for bad in ["donut", "ring:3", "bistable:x"] {
+        let e = bad.parse::<Recipe>().unwrap_err();
+        assert_eq!(e.field, "recipe", "{bad}: {e}");
+    }
+    // recordings: wrong shapes, NaN activity (located), rank above the neurons
+    let rec = Recording {
+        trials: 2,
+        samples: 3,
+        neurons: 2,
+        sample_dt: 0.1,
+        activity: vec![0.1; 12],
+        inputs: vec![],
+        input_dim: 0,
+        obs: ObsModel::Rates,
+    };
+    rec.validate().unwrap();
+    let short = Recording {
+        activity: vec![0.1; 11],
+        ..rec.clone()
+    };
+    assert!(short.validate().unwrap_err().reason.contains("do not form"));
+    let mut nan = rec.clone();
+    nan.activity[2 * 3 + 2 + 1] = f64::NAN;
+    let e = nan.validate().unwrap_err();
+    assert!(
+        e.reason.contains("trial 1")
+            && e.reason.contains("sample 1")
+            && e.reason.contains("neuron 1"),
+        "{e}"
+    );
+    let e = FitConfig {
+        rank: 3,
+        ..Default::default()
+    }
+    .validate(&rec)
+    .unwrap_err();
+    assert_eq!(e.field, "rank", "{e}");
+    // CNF and flow matching settings
+    for cfg in [
+        CnfConfig {
+            dim: 0,
+            ..Default::default()
+        },
+        CnfConfig {
+            hidden: vec![],
+            ..Default::default()
+        },
+        CnfConfig {
+            hidden: vec![8, 0],
+            ..Default::default()
+        },
+        CnfConfig {
+            activation: neurodyn::models::Activation::Relu,
+            ..Default::default()
+        },
+    ] {
+        assert!(Cnf::<f64>::new(cfg, &mut neurodyn::rng::seeded(0)).is_err());
+    }
+    for cfg in [
+        FlowMatchingConfig {
+            steps: 0,
+            ..Default::default()
+        },
+        FlowMatchingConfig {
+            lr: f64::NAN,
+            ..Default::default()
+        },
+    ] {
+        assert!(cfg.validate().is_err(), "{cfg:?}");
+    }
+    // Connector problems: mismatched loadings, NaN visited states, bad second moment
+    let mut rng = neurodyn::rng::seeded(0);
+    let pc = ProblemConfig::default();
+    assert!(ConnectorProblem::new(&[0.1; 4], &[0.1; 3], 1, &[0.5], &pc, &mut rng).is_err());
+    assert!(ConnectorProblem::new(&[0.1; 4], &[0.1; 4], 2, &[0.5], &pc, &mut rng).is_err());
+    assert!(ConnectorProblem::new(&[0.1; 4], &[0.1; 4], 1, &[f64::NAN], &pc, &mut rng).is_err());
+    let neg = ProblemConfig {
+        second_moment: Some(vec![-1.0]),
+        ..Default::default()
+    };
+    assert!(ConnectorProblem::new(&[0.1; 4], &[0.1; 4], 1, &[0.5], &neg, &mut rng).is_err());
+}

@@ -20,6 +20,10 @@ use crate::tape::ParamStore;
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// One row of the table: name, `m`, `n` (in the truth's gauge when known), constraint
+/// violation, the resampled network's attractors.
+type Row = (String, Vec<f64>, Vec<f64>, f64, String);
+
 fn failure(e: impl std::fmt::Display) -> CliError {
     CliError::failure(e.to_string())
 }
@@ -85,9 +89,6 @@ fn save_store(dir: &Path, name: &str, s: &ParamStore<f64>) -> Result<(), CliErro
         .collect();
     write_npz(dir, name, &refs)
 }
-
-/// One loading set of the comparison: name, m, n, constraint violation, resampling summary.
-type LoadingSet = (String, Vec<f64>, Vec<f64>, f64, String);
 
 /// Draws a fresh network of `neurons` from a route, simulates `trials` trials and reads off its
 /// attractors.
@@ -167,7 +168,7 @@ pub(crate) fn write(
         }
     };
     let (fm, fnn) = to_truth(&fit.m, &fit.n);
-    let mut sets: Vec<LoadingSet> = vec![(
+    let mut sets: Vec<Row> = vec![(
         "plain fit".into(),
         fm.clone(),
         fnn.clone(),

@@ -54,6 +54,10 @@ pub struct FitArgs {
     /// Constant added to the initial n (a biased initialisation, as in SPEC §4.4).
     #[arg(long, default_value_t = 0.0)]
     pub n_offset: f64,
+    /// Learn each trial's initial state (default: for spikes only; with rates the first sample
+    /// pins it).
+    #[arg(long)]
+    pub learn_x0: Option<bool>,
     /// Fraction of trials held out for R².
     #[arg(long, default_value_t = 0.2)]
     pub holdout: f64,
@@ -136,6 +140,10 @@ pub fn run(a: &FitArgs) -> Result<(), CliError> {
         pca_init: !a.random_init,
         init_scale: a.init_scale,
         n_offset: a.n_offset,
+        learn_x0: a.learn_x0.unwrap_or(!matches!(
+            rec.obs,
+            crate::models::lowrank::recording::ObsModel::Rates
+        )),
         holdout: a.holdout,
         ..Default::default()
     };

@@ -1,7 +1,8 @@
 //! Fitting a low-rank RNN to a recording by gradient descent through the solver (SPEC §4.5 a).
 //!
 //! ```text
-//! θ = (m, n, I, x0 of every training trial);  x0 starts from the first sample (see Recording)
+//! θ = (m, n, I) and optionally x0 of every training trial (from the first sample otherwise; see
+//!     Recording)
 //! rates:   L = mean over trials, samples, neurons of (φ(x_i(t_k)) − r_i(t_k))²
 //! spikes:  L = mean of (λ_ik Δ − y_ik log(λ_ik Δ)),  λ = λ_max softplus(x)
 //! Adam, cosine learning rate, global-norm clipping; minibatches of trials
@@ -46,6 +47,10 @@ pub struct FitConfig {
     pub init_scale: f64,
     /// Constant added to every initial `n_ir` (the biased initialisation).
     pub n_offset: f64,
+    /// Learn each training trial's initial state (else keep it at the value inferred from the
+    /// first sample: with rates this pins κ(0), which a free x0 could trade against the
+    /// dynamics near the origin).
+    pub learn_x0: bool,
     /// Fraction of trials held out for R² (at least one trial when positive).
     pub holdout: f64,
     /// Evaluate the held-out R² every this many epochs (and at the end).
@@ -66,6 +71,7 @@ impl Default for FitConfig {
             pca_init: true,
             init_scale: 1.0,
             n_offset: 0.0,
+            learn_x0: false,
             holdout: 0.2,
             eval_every: 10,
         }
@@ -292,6 +298,12 @@ pub fn fit<R: Rng + ?Sized>(
                     ),
                 )
                 .into());
+            }
+            if !cfg.learn_x0
+                && let Some(id) = net.ids.x0
+            {
+                let range = net.store().info(id).range();
+                grads.as_mut_slice()[range].fill(0.0);
             }
             let norm = match cfg.clip {
                 Some(c) => clip_global_norm(&mut grads, c),
