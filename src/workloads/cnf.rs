@@ -20,11 +20,10 @@
 use super::{RunOutput, Workload, WorkloadError};
 use crate::Float;
 use crate::models::Activation;
-use crate::models::cnf::{Cnf, CnfConfig, Trace, flow_matching_loss, nll_on_tape};
+use crate::models::cnf::{Cnf, CnfConfig, Trace, base_draws, flow_matching_loss, nll_on_tape};
 use crate::solve::{Method, SolveOptions};
 use crate::tape::{Grads, Tape};
 use rand::RngExt;
-use rand_distr::{Distribution, StandardNormal};
 
 /// Dimension of the flowing state (a rank-2 network's loadings and two inputs).
 pub const DIM: usize = 6;
@@ -81,13 +80,13 @@ impl<T: Float> CnfGrad<T> {
             *w = T::from_f64((rng.random::<f64>() * 2.0 - 1.0) * 0.5 * (3.0 / fan_in).sqrt());
         }
         // data: a skewed Gaussian x1 = A z + z², a fixed draw
-        let z = normals::<T>(&mut rng, batch * DIM);
+        let z = base_draws::<T, _>(&mut rng, batch, DIM);
         let x1: Vec<T> = z
             .iter()
             .enumerate()
             .map(|(k, &v)| v + T::from_f64(0.3) * v * v + T::from_f64((k % DIM) as f64 * 0.1))
             .collect();
-        let x0 = normals::<T>(&mut rng, batch * DIM);
+        let x0 = base_draws::<T, _>(&mut rng, batch, DIM);
         let t = (0..batch)
             .map(|_| T::from_f64(rng.random::<f64>()))
             .collect();
@@ -179,11 +178,4 @@ impl<T: Float> Workload for CnfGrad<T> {
             peak_values: 2 * tape.num_values(),
         })
     }
-}
-
-/// `k` standard-normal draws.
-fn normals<T: Float>(rng: &mut impl rand::Rng, k: usize) -> Vec<T> {
-    (0..k)
-        .map(|_| T::from_f64(StandardNormal.sample(rng)))
-        .collect()
 }

@@ -54,30 +54,23 @@ pub const SUITES: [(&str, &str); 5] = [
 ];
 
 fn gnode(spec: GnodeGradSpec, f64: bool) -> Entry {
-    Entry {
-        name: spec.name(dtype(f64)),
-        build: Box::new(move || -> Result<Box<dyn Workload>, WorkloadError> {
-            Ok(if f64 {
-                Box::new(GnodeGrad::<f64>::new(&spec)?)
-            } else {
-                Box::new(GnodeGrad::<f32>::new(&spec)?)
-            })
-        }),
-    }
+    let s2 = spec.clone();
+    typed(
+        spec.name(dtype(f64)),
+        f64,
+        move || GnodeGrad::<f32>::new(&spec),
+        move || GnodeGrad::<f64>::new(&s2),
+    )
 }
 
 fn peak(f64: bool) -> Entry {
     const ITERS: usize = 200_000;
-    Entry {
-        name: format!("fma_peak/{}/1core", if f64 { "f64" } else { "f32" }),
-        build: Box::new(move || -> Result<Box<dyn Workload>, WorkloadError> {
-            Ok(if f64 {
-                Box::new(FmaPeak::<f64>::new(ITERS))
-            } else {
-                Box::new(FmaPeak::<f32>::new(ITERS))
-            })
-        }),
-    }
+    typed(
+        format!("fma_peak/{}/1core", dtype(f64)),
+        f64,
+        || Ok(FmaPeak::<f32>::new(ITERS)),
+        || Ok(FmaPeak::<f64>::new(ITERS)),
+    )
 }
 
 fn dtype(f64: bool) -> &'static str {

@@ -37,6 +37,7 @@ mod velocity;
 pub use flow_matching::{
     FlowMatchingConfig, FlowMatchingReport, fit_flow_matching, flow_matching_loss,
 };
+pub(crate) use likelihood::base_draws;
 pub use likelihood::{
     CnfOde, Direction, entropy, log_likelihood, nll_on_tape, sample, sample_on_tape,
 };
