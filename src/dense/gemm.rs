@@ -147,9 +147,10 @@ fn run_seq<T: Float>(
     let ktot: usize = (0..segs.count()).map(|s| segs.get(s).0.cols).sum();
     if m_full * n * ktot < SMALL || m_full < 2 {
         small(dst, accum, alpha, segs, row0);
-    } else if segs.count() == 1 && segs.get(0).1.cs == 1 && ktot <= DIRECT_MAX_K {
-        let (a, b) = segs.get(0);
-        direct(dst, accum, alpha, a, b, row0);
+    } else if (0..segs.count()).all(|s| segs.get(s).1.cs == 1)
+        && ((segs.count() == 1 && ktot <= DIRECT_MAX_K) || m_full * n <= DIRECT_SEGS_MAX_MN)
+    {
+        direct(dst, accum, alpha, segs, row0);
     } else {
         packed(dst, accum, alpha, segs, row0);
     }
@@ -451,17 +452,16 @@ fn store_tile<T: Float, const R: usize, const V: usize>(
 /// `acc[i] += Σ_k A[i0+i][k] · B[k][j0..j0+V·L]` for `R` rows.
 #[inline(always)]
 fn micro_direct<T: Float, const R: usize, const V: usize>(
+    acc: &mut [[T::Lanes; V]; R],
     a: MatRef<'_, T>,
     i0: usize,
     b: &[T],
     b_rs: usize,
     j0: usize,
-    k: usize,
-) -> [[T::Lanes; V]; R] {
+) {
     let n = T::Lanes::N;
-    let mut acc = [[T::Lanes::splat(T::ZERO); V]; R];
     let base: [usize; R] = std::array::from_fn(|i| (i0 + i) * a.rs);
-    for kk in 0..k {
+    for kk in 0..a.cols {
         let brow = &b[kk * b_rs + j0..kk * b_rs + j0 + V * n];
         let bv: [T::Lanes; V] = std::array::from_fn(|j| T::Lanes::load(&brow[j * n..]));
         let ak = kk * a.cs;
@@ -472,102 +472,138 @@ fn micro_direct<T: Float, const R: usize, const V: usize>(
             }
         }
     }
-    acc
 }
 
-/// One row block of the direct path for `R` rows.
+/// Most segments summed in registers per pass over the tiles of C.
+const DIRECT_BLOCK_SEGS: usize = 16;
+/// Depth of one pass of the direct path (whole segments; a deeper single segment is one pass).
+const DIRECT_BLOCK_K: usize = 128;
+/// Up to this many elements of C, a product of many segments takes the direct path.
+const DIRECT_SEGS_MAX_MN: usize = 128 * 256;
+
+/// One pass of the direct path: segments `blk` (with the zero-padded last column panel of
+/// each `B` stacked in `tail`) into every `R`-row tile of columns `jr·NR..` of C.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn direct_rows<T: Float, const R: usize, const V: usize>(
+fn direct_tiles<T: Float, const R: usize, const V: usize>(
     dst: &mut MatMut<'_, T>,
-    a: MatRef<'_, T>,
+    blk: &[(MatRef<'_, T>, MatRef<'_, T>)],
+    tail: &[T],
     a_row: usize,
     i0: usize,
-    b: MatRef<'_, T>,
-    tail: &[T],
+    jr: usize,
     valpha: T::Lanes,
     overwrite: bool,
 ) {
-    let (n, k) = (dst.cols, a.cols);
     let nr = V * T::Lanes::N;
-    let full = n / nr;
-    for jr in 0..full {
-        let acc = micro_direct::<T, R, V>(a, a_row, b.data, b.rs, jr * nr, k);
-        store_tile(dst, &acc, i0, R, jr * nr, nr, valpha, overwrite);
+    let n = dst.cols;
+    let full = jr < n / nr;
+    let mut acc = [[T::Lanes::splat(T::ZERO); V]; R];
+    let mut koff = 0;
+    for &(a, b) in blk {
+        if full {
+            micro_direct::<T, R, V>(&mut acc, a, a_row, b.data, b.rs, jr * nr);
+        } else {
+            micro_direct::<T, R, V>(&mut acc, a, a_row, &tail[koff * nr..], nr, 0);
+        }
+        koff += a.cols;
     }
-    if n % nr != 0 {
-        let acc = micro_direct::<T, R, V>(a, a_row, tail, nr, 0, k);
-        store_tile(dst, &acc, i0, R, full * nr, n % nr, valpha, overwrite);
-    }
+    let cols = if full { nr } else { n % nr };
+    store_tile(dst, &acc, i0, R, jr * nr, cols, valpha, overwrite);
 }
 
-/// Unpacked GEMM for a row-major `B` of moderate depth: `A` is broadcast from its own storage,
-/// `B` rows are loaded in place, only the last partial column panel of `B` is copied.
+/// Unpacked GEMM for row-major `B`s: `A` is broadcast from its own storage, `B` rows are
+/// loaded in place, only the last partial column panel of each `B` is copied. Segments are
+/// summed in registers a block at a time, so C is read and written once per block.
 fn direct<T: Float>(
     mut dst: MatMut<'_, T>,
     accum: Accum,
     alpha: T,
-    a: MatRef<'_, T>,
-    b: MatRef<'_, T>,
+    segs: &(impl Segments<T> + ?Sized),
     row0: usize,
 ) {
-    let (m, n, k) = (dst.rows, dst.cols, a.cols);
-    let lanes = T::Lanes::N;
     // Narrow outputs use one vector per tile row.
-    if n <= lanes {
-        direct_v::<T, 1>(&mut dst, accum, alpha, a, b, m, n, k, row0);
+    if dst.cols <= T::Lanes::N {
+        direct_v::<T, 1>(&mut dst, accum, alpha, segs, row0);
     } else {
-        direct_v::<T, NV>(&mut dst, accum, alpha, a, b, m, n, k, row0);
+        direct_v::<T, NV>(&mut dst, accum, alpha, segs, row0);
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn direct_v<T: Float, const V: usize>(
     dst: &mut MatMut<'_, T>,
     accum: Accum,
     alpha: T,
-    a: MatRef<'_, T>,
-    b: MatRef<'_, T>,
-    m: usize,
-    n: usize,
-    k: usize,
+    segs: &(impl Segments<T> + ?Sized),
     row0: usize,
 ) {
+    let (m, n) = (dst.rows, dst.cols);
     let nr = V * T::Lanes::N;
-    let overwrite = accum == Accum::Replace;
+    let (rem, panels) = (n % nr, n.div_ceil(nr));
     let valpha = T::Lanes::splat(alpha);
+    let count = segs.count();
     T::with_scratch(|tail, _| {
-        let rem = n % nr;
-        if rem != 0 {
-            if tail.len() < k * nr {
-                tail.resize(k * nr, T::ZERO);
+        let mut s0 = 0;
+        while s0 < count {
+            // The next block of whole segments.
+            let mut blk = [segs.get(s0); DIRECT_BLOCK_SEGS];
+            let (mut len, mut kb) = (1, blk[0].0.cols);
+            while s0 + len < count && len < DIRECT_BLOCK_SEGS {
+                let next = segs.get(s0 + len);
+                if kb + next.0.cols > DIRECT_BLOCK_K {
+                    break;
+                }
+                blk[len] = next;
+                kb += next.0.cols;
+                len += 1;
             }
-            let j0 = n - rem;
-            for kk in 0..k {
-                let row = &mut tail[kk * nr..(kk + 1) * nr];
-                row[..rem].copy_from_slice(&b.data[kk * b.rs + j0..kk * b.rs + j0 + rem]);
-                row[rem..].fill(T::ZERO);
+            let blk = &blk[..len];
+            if rem != 0 {
+                if tail.len() < kb * nr {
+                    tail.resize(kb * nr, T::ZERO);
+                }
+                let j0 = n - rem;
+                let rows = blk.iter().flat_map(|(_, b)| {
+                    (0..b.rows).map(move |kk| &b.data[kk * b.rs + j0..kk * b.rs + j0 + rem])
+                });
+                for (out, src) in tail.chunks_exact_mut(nr).zip(rows) {
+                    out[..rem].copy_from_slice(src);
+                    out[rem..].fill(T::ZERO);
+                }
             }
-        }
-        let mut i0 = 0;
-        while i0 < m {
-            let rows = MR.min(m - i0);
-            macro_rules! go {
-                ($r:literal) => {
-                    direct_rows::<T, $r, V>(dst, a, row0 + i0, i0, b, tail, valpha, overwrite)
-                };
+            let overwrite = s0 == 0 && accum == Accum::Replace;
+            for jr in 0..panels {
+                let mut i0 = 0;
+                while i0 < m {
+                    let rows = MR.min(m - i0);
+                    macro_rules! go {
+                        ($r:literal) => {
+                            direct_tiles::<T, $r, V>(
+                                dst,
+                                blk,
+                                tail,
+                                row0 + i0,
+                                i0,
+                                jr,
+                                valpha,
+                                overwrite,
+                            )
+                        };
+                    }
+                    match rows {
+                        8 => go!(8),
+                        7 => go!(7),
+                        6 => go!(6),
+                        5 => go!(5),
+                        4 => go!(4),
+                        3 => go!(3),
+                        2 => go!(2),
+                        _ => go!(1),
+                    }
+                    i0 += rows;
+                }
             }
-            match rows {
-                8 => go!(8),
-                7 => go!(7),
-                6 => go!(6),
-                5 => go!(5),
-                4 => go!(4),
-                3 => go!(3),
-                2 => go!(2),
-                _ => go!(1),
-            }
-            i0 += rows;
+            s0 += len;
         }
     });
 }

@@ -3,7 +3,9 @@
 //!
 //! ```text
 //! forward (no tape):  y_0 … y_n, keeping y_c for c ∈ {0, L, 2L, …} and the step list
-//!                     (L doubles whenever more than 2L checkpoints are held, so L ≈ √n)
+//!                     (L doubles whenever more than 2L checkpoints are held, so L ≈ √n,
+//!                     except that a segment's tape is kept within a cache-sized budget
+//!                     while the checkpoints take less memory than one segment)
 //! backward:           λ = 0; for segments from last to first:
 //!                       replay steps c..c' from y_c on a fresh tape, with the loss terms of the
 //!                       saves inside; L_seg = Σ ℓ_j + λ·y_c'; backward; λ = ∂L_seg/∂y_c
@@ -17,6 +19,11 @@ use super::{Dynamics, GradSolution, SolveError, SolveOptions};
 use crate::Float;
 use crate::tape::{Grads, Tape, Var};
 
+/// Bytes of tape values (and as many of gradients) one replayed segment may take before the
+/// segment length is allowed to grow past what balances it against the checkpoints: a
+/// segment that stays in cache replays faster and faults in fewer fresh pages.
+const SEGMENT_BUDGET_BYTES: usize = 2 << 20;
+
 /// Records steps and keeps a thinning set of checkpoints.
 struct Recorder<T> {
     steps: Vec<StepRecord<T>>,
@@ -24,16 +31,39 @@ struct Recorder<T> {
     checkpoints: Vec<(usize, Vec<T>)>,
     seg_len: usize,
     peak_states: usize,
+    /// Tape values before the first step (parameters, initial state).
+    base_values: usize,
+    /// The most tape values one step recorded.
+    step_values: usize,
+}
+
+impl<T: Float> Recorder<T> {
+    /// Whether the segment length should double now: more than `2L` checkpoints (L ≈ √n), unless
+    /// a doubled segment would leave the cache budget while the checkpoints still take less
+    /// memory than a segment's tape (then more checkpoints are the cheaper memory).
+    fn should_grow(&self, state_len: usize) -> bool {
+        let (c, l) = (self.checkpoints.len(), self.seg_len);
+        if c <= 2 * l {
+            return false;
+        }
+        let doubled_bytes = 2 * l * self.step_values * std::mem::size_of::<T>();
+        doubled_bytes <= SEGMENT_BUDGET_BYTES || c * state_len > l * self.step_values
+    }
 }
 
 impl<T: Float> Observer<T> for Recorder<T> {
     fn save(&mut self, _tape: &mut Tape<T>, _j: usize, _y: Var) {}
     fn step(&mut self, tape: &Tape<T>, rec: &StepRecord<T>, y_new: Var) {
         self.steps.push(*rec);
+        self.step_values = self
+            .step_values
+            .max(tape.num_values().saturating_sub(self.base_values));
         let i = self.steps.len();
         if i.is_multiple_of(self.seg_len) {
-            self.checkpoints.push((i, tape.value(y_new).to_vec()));
-            if self.checkpoints.len() > 2 * self.seg_len {
+            let state = tape.value(y_new);
+            let state_len = state.len();
+            self.checkpoints.push((i, state.to_vec()));
+            if self.should_grow(state_len) {
                 self.seg_len *= 2;
                 let l = self.seg_len;
                 self.checkpoints.retain(|(k, _)| k.is_multiple_of(l));
@@ -83,6 +113,8 @@ where
         checkpoints: vec![(0, y0_vals.clone())],
         seg_len: 1,
         peak_states: 1,
+        base_values: tape.num_values(),
+        step_values: 0,
     };
     let mut fwd = Integrator::new(opts, t0, t1);
     fwd.run(

@@ -208,6 +208,52 @@ fn gemm_segments_equal_sum_of_products() {
     });
 }
 
+/// `gemm_segments` against the reference for segments of depths `ks` (A used transposed, as
+/// weight gradients are), with `C = 0.75·Σ A_sᵀ B_s (+ C0)`.
+fn check_gemm_segments<T: Float>(m: usize, n: usize, ks: &[usize], add: bool, par: Par, seed: u64) {
+    let data: Vec<(Vec<T>, Vec<T>)> = ks
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| {
+            let s = seed + 2 * i as u64;
+            (
+                uniform(s, k * m, -1.0, 1.0),
+                uniform(s + 1, k * n, -1.0, 1.0),
+            )
+        })
+        .collect();
+    let segs: Vec<(MatRef<T>, MatRef<T>)> = data
+        .iter()
+        .zip(ks)
+        .map(|((a, b), &k)| (MatRef::new(a, k, m).t(), MatRef::new(b, k, n)))
+        .collect();
+    let c0: Vec<T> = uniform(seed + 999, m * n, -1.0, 1.0);
+    let accum = if add { Accum::Add } else { Accum::Replace };
+    let alpha = T::from_f64(0.75);
+    let mut c = c0.clone();
+    dense::gemm_segments(MatMut::new(&mut c, m, n), accum, alpha, &segs[..], par);
+    let mut want = if add {
+        c0.clone()
+    } else {
+        vec![T::ZERO; m * n]
+    };
+    for (a, b) in &segs {
+        reference::gemm(&mut want, T::ONE, alpha, *a, *b);
+    }
+    let ktot: usize = ks.iter().sum();
+    let scale = vec![ktot as f64 + 1.0; m * n];
+    assert_close_scaled("gemm_segments", &c, &want, &scale, eps::<T>(4.0));
+}
+
+#[test]
+fn gemm_segments_take_both_paths() {
+    // small C: the direct path (blocks of whole segments; a deep segment alone); large C: packed
+    for_each_float!(T => {
+        check_gemm_segments::<T>(130, 129, &[32, 32, 7, 300, 0, 32], false, Par::Seq, 1);
+        check_gemm_segments::<T>(200, 181, &[32, 5, 300, 1], true, Par::Seq, 2);
+    });
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
@@ -215,6 +261,14 @@ proptest! {
         let accum = if add { Accum::Add } else { Accum::Replace };
         check_gemm::<f64>(m, n, k, ta, tb, accum, Par::Seq, seed);
         check_gemm::<f32>(m, n, k, ta, tb, accum, Par::Rayon, seed);
+    }
+
+    #[test]
+    fn gemm_segments_random(m in 0usize..70, n in 0usize..70,
+                            ks in proptest::collection::vec(0usize..45, 1..24),
+                            add: bool, seed in 0u64..1000) {
+        check_gemm_segments::<f64>(m, n, &ks, add, Par::Seq, seed);
+        check_gemm_segments::<f32>(m, n, &ks, add, Par::Rayon, seed);
     }
 
     #[test]

@@ -149,3 +149,29 @@ fn model_workloads_agree_across_precisions_and_repeat_exactly() {
     assert!(GdmGrad::<f64>::new(&GdmGradSpec { samples: 0, ..spec }).is_err());
     assert!(CnfGrad::<f64>::new(CnfStep::FlowMatching, 0, 0).is_err());
 }
+
+#[test]
+fn checkpointed_segments_stay_within_the_cache_budget() {
+    // N = 32, B = 32: one RK4 step records ≈ 20 k scalars (160 KB in f64). Segments of √n
+    // steps would hold 16 of 400 steps (≈ 2.6 MB of tape); the segment budget (2 MiB) keeps
+    // them at 8, and the checkpoints (50 states of 1024) stay below one segment.
+    let spec = GnodeGradSpec {
+        n: 32,
+        batch: 32,
+        steps: 400,
+        mode: GradMode::Checkpointed,
+        ..Default::default()
+    };
+    let mut w = GnodeGrad::<f64>::new(&spec).unwrap();
+    let o = w.run().unwrap();
+    println!("checkpointed peak: {} scalars", o.peak_values);
+    // one segment's tape within 2 MiB, plus at most 400 / 8 + 1 checkpoints of 1024 scalars
+    // (√n segments would take ≈ 3.6 MB)
+    let bound = (2 << 20) + 51 * 1024 * 8;
+    assert!(
+        o.peak_values * 8 <= bound,
+        "tape and checkpoints hold {} scalars ({} bytes, bound {bound})",
+        o.peak_values,
+        o.peak_values * 8
+    );
+}
