@@ -40,9 +40,18 @@ impl<T: Float> Tape<T> {
             rn.rows,
             rn.cols
         );
-        self.grad.clear();
-        self.grad.resize(rn.off + rn.len(), T::ZERO);
+        // Gradients are zeroed lazily, on a node's first contribution, while its slice is about
+        // to be written anyway (no pass over the whole tape's worth of memory).
+        let len = rn.off + rn.len();
+        if self.grad.len() < len {
+            self.grad.resize(len, T::ZERO);
+        } else {
+            self.grad.truncate(len);
+        }
+        self.grad_ready.clear();
+        self.grad_ready.resize(r + 1, false);
         self.grad[rn.range()].copy_from_slice(seed);
+        self.grad_ready[r] = true;
         self.defer.clear();
         self.defer_head.clear();
         self.defer_head.resize(r + 1, NONE);
@@ -61,12 +70,46 @@ impl<T: Float> Tape<T> {
         }
         for i in (0..=r).rev() {
             if self.defer_head[i] != NONE {
+                self.make_ready(i);
                 self.flush_deferred(i);
             }
             let node = self.nodes[i];
-            if node.needs_grad && self.live[i] {
+            if node.needs_grad && self.live[i] && self.grad_ready[i] {
+                let Tape {
+                    nodes,
+                    aux,
+                    grad,
+                    grad_ready,
+                    ..
+                } = self;
+                node.op.for_each_input(aux, |j| {
+                    let j = j as usize;
+                    if nodes[j].needs_grad && !grad_ready[j] {
+                        grad[nodes[j].range()].fill(T::ZERO);
+                        grad_ready[j] = true;
+                    }
+                });
                 self.rule(i, node);
             }
+        }
+        // What received no contribution reads as zero (see `Tape::grad`).
+        let unready = (0..=r)
+            .filter(|&i| !self.grad_ready[i])
+            .map(|i| self.nodes[i].len())
+            .max()
+            .unwrap_or(0);
+        if self.zero_grad.len() < unready {
+            self.zero_grad.resize(unready, T::ZERO);
+        }
+    }
+
+    /// Zeroes node `i`'s gradient before its first contribution.
+    #[inline]
+    fn make_ready(&mut self, i: usize) {
+        if !self.grad_ready[i] {
+            let r = self.nodes[i].range();
+            self.grad[r].fill(T::ZERO);
+            self.grad_ready[i] = true;
         }
     }
 

@@ -108,6 +108,11 @@ pub struct Tape<T: Float> {
     pub(crate) nodes: Vec<Node<T>>,
     pub(crate) val: Vec<T>,
     pub(crate) grad: Vec<T>,
+    /// Whether `grad` of a node holds its gradient (set on its first contribution); the others
+    /// read as zero.
+    pub(crate) grad_ready: Vec<bool>,
+    /// Zeros as long as the largest node that received no gradient.
+    pub(crate) zero_grad: Vec<T>,
     pub(crate) aux: Vec<(u32, T)>,
     pub(crate) defer: Vec<Deferred>,
     pub(crate) defer_head: Vec<u32>,
@@ -140,6 +145,8 @@ impl<T: Float> Tape<T> {
             nodes: Vec::with_capacity(nodes),
             val: Vec::with_capacity(values),
             grad: Vec::new(),
+            grad_ready: Vec::new(),
+            zero_grad: Vec::new(),
             aux: Vec::new(),
             defer: Vec::new(),
             defer_head: Vec::new(),
@@ -158,6 +165,7 @@ impl<T: Float> Tape<T> {
         self.nodes.clear();
         self.val.clear();
         self.aux.clear();
+        self.grad_ready.clear();
         self.wt_cache.iter_mut().for_each(|e| e.0 = u32::MAX);
         self.tag = fresh_tag();
     }
@@ -270,10 +278,14 @@ impl<T: Float> Tape<T> {
         let i = self.id("grad", v);
         let r = self.nodes[i].range();
         assert!(
-            r.end <= self.grad.len(),
+            i < self.grad_ready.len() && r.end <= self.grad.len(),
             "grad: no backward pass has reached node #{i}"
         );
-        &self.grad[r]
+        if self.grad_ready[i] {
+            &self.grad[r]
+        } else {
+            &self.zero_grad[..r.len()]
+        }
     }
 
     /// Whether gradients flow to this node.
@@ -312,9 +324,11 @@ impl<T: Float> Tape<T> {
 
     /// Copies the gradient of every `Param` node into `grads` (adding).
     pub fn accumulate_param_grads(&self, grads: &mut Grads<T>) {
-        for n in &self.nodes {
+        for (i, n) in self.nodes.iter().enumerate() {
             if let Op::Param { store_off, .. } = n.op {
-                if n.off + n.len() > self.grad.len() {
+                if n.off + n.len() > self.grad.len()
+                    || !self.grad_ready.get(i).copied().unwrap_or(false)
+                {
                     continue;
                 }
                 let g = &self.grad[n.range()];

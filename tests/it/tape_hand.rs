@@ -363,3 +363,24 @@ fn param_store_rejects_bad_input() {
             .contains("not finite")
     );
 }
+
+#[test]
+fn a_second_backward_pass_sees_no_stale_gradients() {
+    // Gradients are zeroed on a node's first contribution only: a node upstream of the first
+    // root but not of the second must read zero after the second pass, and nodes that received
+    // nothing must read zero too.
+    let mut t = Tape::<f64>::new();
+    let x = t.variable(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    let p = t.scale(x, 2.0);
+    let s1 = t.sum(p);
+    let q = t.scale(x, 3.0);
+    let s2 = t.sum(q);
+    t.backward(s1);
+    assert_eq!(t.grad(p), &[1.0; 6]);
+    assert_eq!(t.grad(x), &[2.0; 6]);
+    t.backward(s2);
+    assert_eq!(t.grad(p), &[0.0; 6], "p is not upstream of s2");
+    assert_eq!(t.grad(s1), &[0.0], "s1 is not upstream of s2");
+    assert_eq!(t.grad(q), &[1.0; 6]);
+    assert_eq!(t.grad(x), &[3.0; 6]);
+}
