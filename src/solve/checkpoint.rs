@@ -100,13 +100,15 @@ where
     L: FnMut(&mut Tape<T>, &D::Params, usize, Var) -> Var,
 {
     // Forward: initial state, then a compact solve that records steps and checkpoints.
+    // The parameters (and whatever the dynamics precompute from them) are recorded once; every
+    // later pass rewinds to just after them and keeps their values and cached transposes.
     let mut tape = Tape::new();
     let p = dynamics.record(&mut tape);
+    let after_params = tape.mark();
     let y0 = init(&mut tape, &p);
     let (rows, cols) = tape.shape(y0);
     let y0_vals = tape.value(y0).to_vec();
-    tape.clear();
-    let p = dynamics.record(&mut tape);
+    tape.rewind(after_params);
     let y0c = tape.constant(rows, cols, &y0_vals);
     let mut rec = Recorder {
         steps: Vec::new(),
@@ -119,7 +121,10 @@ where
     let mut fwd = Integrator::new(opts, t0, t1);
     fwd.run(
         &mut tape,
-        &mut DynRhs { d: dynamics, p },
+        &mut DynRhs {
+            d: dynamics,
+            p: p.clone(),
+        },
         &mut rec,
         t0,
         t1,
@@ -140,8 +145,7 @@ where
         if c0 == c1 {
             continue;
         }
-        tape.clear();
-        let p = dynamics.record(&mut tape);
+        tape.rewind(after_params);
         let ys = tape.variable(rows, cols, &rec.checkpoints[s].1);
         let mut seg = SegmentSaves { saves: Vec::new() };
         let mut eng = Integrator::new(opts, t0, t1);
@@ -174,8 +178,7 @@ where
     }
 
     // The initial state: saves at t0 and the map from parameters to y0.
-    tape.clear();
-    let p = dynamics.record(&mut tape);
+    tape.rewind(after_params);
     let y0 = init(&mut tape, &p);
     let y0 = differentiable_copy(&mut tape, y0);
     let terms: Vec<Var> = (0..saves_at_start(opts, t0))
