@@ -86,36 +86,54 @@ pub fn array(v: &Value, path: &str) -> Result<NumArray, CliError> {
             None => break,
         }
     }
-    let mut values = Vec::new();
-    collect(v, &shape, 0, path, &mut values)?;
+    let mut values = Vec::with_capacity(shape.iter().product());
+    collect(v, &shape, &mut Vec::with_capacity(shape.len()), path, &mut values)?;
     Ok(NumArray { shape, values })
 }
 
 fn collect(
     v: &Value,
     shape: &[usize],
-    depth: usize,
+    idx: &mut Vec<usize>,
     path: &str,
     out: &mut Vec<f64>,
 ) -> Result<(), CliError> {
+    // The element's path (`params.W[3][1]`) is only spelled out for an error message.
+    let here = |idx: &[usize]| {
+        let mut p = path.to_string();
+        for i in idx {
+            p.push_str(&format!("[{i}]"));
+        }
+        p
+    };
+    let depth = idx.len();
     if depth == shape.len() {
-        out.push(number(v, path)?);
+        match v.as_f64() {
+            Some(x) if x.is_finite() => out.push(x),
+            _ => {
+                number(v, &here(idx))?;
+            }
+        }
         return Ok(());
     }
     let a = v.as_array().ok_or_else(|| {
         CliError::input(format!(
-            "{path}: ragged array (expected a list at depth {depth})"
+            "{}: ragged array (expected a list at depth {depth})",
+            here(idx)
         ))
     })?;
     if a.len() != shape[depth] {
         return Err(CliError::input(format!(
-            "{path}: ragged array (a list of {} where {} were expected at depth {depth})",
+            "{}: ragged array (a list of {} where {} were expected at depth {depth})",
+            here(idx),
             a.len(),
             shape[depth]
         )));
     }
     for (i, x) in a.iter().enumerate() {
-        collect(x, shape, depth + 1, &format!("{path}[{i}]"), out)?;
+        idx.push(i);
+        collect(x, shape, idx, path, out)?;
+        idx.pop();
     }
     Ok(())
 }
