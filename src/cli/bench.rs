@@ -255,13 +255,12 @@ fn export_cases(dir: &std::path::Path, sizes: &[usize], quiet: bool) -> Result<(
         let store = w.model().store();
         let mut params = serde_json::Map::new();
         for info in store.infos() {
-            let v = store.get(store.id(&info.name).expect("own name"));
-            let value: Value =
-                if info.rows == 1 && !info.name.ends_with(".W") && !info.name.ends_with(".U") {
-                    json!(v)
-                } else {
-                    Value::Array(v.chunks(info.cols).map(|r| json!(r)).collect())
-                };
+            let id = store.id(&info.name).expect("own name");
+            let v = store.get(id);
+            let value: Value = match w.model().param_shape(id).expect("own id").len() {
+                1 => json!(v),
+                _ => Value::Array(v.chunks(info.cols).map(|r| json!(r)).collect()),
+            };
             params.insert(info.name.clone(), value);
         }
         let (x, y) = w.data();

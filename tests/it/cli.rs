@@ -519,11 +519,12 @@ fn exported_peer_cases_compute_the_workloads_loss() {
         "--export-cases",
         d,
         "--export-sizes",
-        "4,9",
+        "1,4,9",
         "--quiet",
     ]);
     assert_eq!(code, 0, "{err}");
-    for n in [4, 9] {
+    // N = 1: every matrix is 1 × something and must still be written (and read) as a matrix
+    for n in [1, 4, 9] {
         let case = dir.join(format!("peer_gnode_n{n}.json"));
         let (code, out, err) = run(&["grad", case.to_str().unwrap()]);
         assert_eq!(code, 0, "{err}");

@@ -86,13 +86,10 @@ impl GnodeCase {
                     cfg.kind_name()
                 ))
             })?;
-            let info = template.store().info(id);
             let a = array(val, &format!("params.{name}"))?;
-            let want: Vec<usize> = if info.rows == 1 && (name.ends_with(".b") || name == "h0") {
-                vec![info.cols]
-            } else {
-                vec![info.rows, info.cols]
-            };
+            let want = template
+                .param_shape(id)
+                .expect("internal: the template's own id");
             expect_shape(&a, &want, &format!("params.{name}"))?;
             let (r, c) = a.matrix_shape();
             shapes.insert(name.clone(), a.shape.clone());

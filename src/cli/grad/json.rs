@@ -87,7 +87,13 @@ pub fn array(v: &Value, path: &str) -> Result<NumArray, CliError> {
         }
     }
     let mut values = Vec::with_capacity(shape.iter().product());
-    collect(v, &shape, &mut Vec::with_capacity(shape.len()), path, &mut values)?;
+    collect(
+        v,
+        &shape,
+        &mut Vec::with_capacity(shape.len()),
+        path,
+        &mut values,
+    )?;
     Ok(NumArray { shape, values })
 }
 

@@ -328,6 +328,38 @@ impl<T: Float> Gnode<T> {
         &self.store
     }
 
+    /// The SPEC §7 shape of a parameter: `[len]` for the bias vectors and the initial state
+    /// (`flow.l.b`, `gate.b`, `readout.b`, `h0`, `h0.c`), `[rows, cols]` for the matrices,
+    /// whatever their sizes (a 1 × n matrix stays a matrix). `None` for a foreign id.
+    ///
+    /// ```
+    /// use neurodyn::models::gnode::{Gnode, GnodeConfig};
+    /// let cfg = GnodeConfig {
+    ///     hidden: 1, inputs: 2, outputs: 1, flow: vec![], ..GnodeConfig::default()
+    /// };
+    /// let m = Gnode::<f64>::new(cfg, &mut neurodyn::rng::seeded(0))?;
+    /// let s = m.store();
+    /// assert_eq!(m.param_shape(s.id("flow.0.W").unwrap()), Some(vec![1, 1]));
+    /// assert_eq!(m.param_shape(s.id("flow.0.U").unwrap()), Some(vec![1, 2]));
+    /// assert_eq!(m.param_shape(s.id("flow.0.b").unwrap()), Some(vec![1]));
+    /// assert_eq!(m.param_shape(s.id("h0").unwrap()), Some(vec![1]));
+    /// # Ok::<(), neurodyn::ConfigError>(())
+    /// ```
+    pub fn param_shape(&self, id: crate::tape::ParamId) -> Option<Vec<usize>> {
+        let info = self.store.infos().get(id.index())?;
+        let ids = &self.ids;
+        let vector = ids.flow_b.contains(&id)
+            || ids.gate.is_some_and(|(_, _, b)| b == id)
+            || ids.out_b == id
+            || ids.h0 == Some(id)
+            || ids.h0_affine.is_some_and(|(_, c)| c == id);
+        Some(if vector {
+            vec![info.cols]
+        } else {
+            vec![info.rows, info.cols]
+        })
+    }
+
     /// The parameters, mutable (optimiser steps, checkpoints).
     pub fn store_mut(&mut self) -> &mut ParamStore<T> {
         &mut self.store
