@@ -46,6 +46,10 @@ const MC: usize = 96;
 const NC: usize = 2048;
 /// Up to this depth a row-major `B` is read in place (no packing).
 const DIRECT_MAX_K: usize = 512;
+/// Up to this many columns of C (and from this depth), a row-major `A` is multiplied by dot
+/// products along k: a register tile would leave most of its lanes empty.
+const DOTS_MAX_N: usize = 4;
+const DOTS_MIN_K: usize = 64;
 /// Below this many multiply-adds the unpacked path is used.
 const SMALL: usize = 4096;
 /// Above this many multiply-adds `Par::Rayon` splits the rows of C.
@@ -147,6 +151,9 @@ fn run_seq<T: Float>(
     let ktot: usize = (0..segs.count()).map(|s| segs.get(s).0.cols).sum();
     if m_full * n * ktot < SMALL || m_full < 2 {
         small(dst, accum, alpha, segs, row0);
+    } else if segs.count() == 1 && n <= DOTS_MAX_N && ktot >= DOTS_MIN_K && segs.get(0).0.cs == 1 {
+        let (a, b) = segs.get(0);
+        dots(dst, accum, alpha, a, b, row0);
     } else if (0..segs.count()).all(|s| segs.get(s).1.cs == 1)
         && ((segs.count() == 1 && ktot <= DIRECT_MAX_K) || m_full * n <= DIRECT_SEGS_MAX_MN)
     {
@@ -206,6 +213,38 @@ fn small<T: Float>(
             }
         }
     }
+}
+
+/// Few columns, deep rows (`φ(X) N` of a low-rank network: k = neurons, n = rank): every
+/// element of C is a SIMD dot product of a row of `A` (read in place) with a column of `B`
+/// (copied once into a contiguous row).
+fn dots<T: Float>(
+    mut dst: MatMut<'_, T>,
+    accum: Accum,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    row0: usize,
+) {
+    let (m, n, k) = (dst.rows, dst.cols, a.cols);
+    T::with_scratch(|bt, _| {
+        if bt.len() < n * k {
+            bt.resize(n * k, T::ZERO);
+        }
+        for (j, col) in bt.chunks_exact_mut(k).take(n).enumerate() {
+            for (kk, x) in col.iter_mut().enumerate() {
+                *x = b.at(kk, j);
+            }
+        }
+        for i in 0..m {
+            let start = (row0 + i) * a.rs;
+            let arow = &a.data[start..start + k];
+            for (j, c) in dst.row_mut(i).iter_mut().enumerate() {
+                let d = alpha * super::blas1::dot(arow, &bt[j * k..(j + 1) * k]);
+                *c = if accum == Accum::Replace { d } else { *c + d };
+            }
+        }
+    });
 }
 
 /// Packs rows `i0..i0+mc` and the global K range `k0..k0+kc` of the segmented A into MR-tall

@@ -199,13 +199,20 @@ impl<T: Float> Tape<T> {
         let off = self.nodes[idx].off;
         let (lo, out) = self.val.split_at_mut(off);
         let nodes = &self.nodes;
-        for (j, &(i, c)) in self.aux[start..].iter().enumerate() {
-            let x = &lo[nodes[i as usize].range()];
-            if j == 0 {
-                let cv = T::Lanes::splat(c);
-                dense::map_with(out, x, |x| x * cv);
-            } else {
-                dense::axpy(out, c, x);
+        // Block by block, so the output block stays in L1 while every term is added to it
+        // (one pass over memory instead of one per term).
+        const BLOCK: usize = 1024;
+        for b0 in (0..out.len()).step_by(BLOCK) {
+            let b1 = (b0 + BLOCK).min(out.len());
+            let ob = &mut out[b0..b1];
+            for (j, &(i, c)) in self.aux[start..].iter().enumerate() {
+                let x = &lo[nodes[i as usize].range()][b0..b1];
+                if j == 0 {
+                    let cv = T::Lanes::splat(c);
+                    dense::map_with(ob, x, |x| x * cv);
+                } else {
+                    dense::axpy(ob, c, x);
+                }
             }
         }
         self.var(idx)

@@ -246,6 +246,20 @@ fn check_gemm_segments<T: Float>(m: usize, n: usize, ks: &[usize], add: bool, pa
 }
 
 #[test]
+fn gemm_few_columns_deep_rows() {
+    // n ≤ 4 and k ≥ 64 with a row-major A: the dot-product path (low-rank φ(X)·N)
+    for (m, k) in [(2, 64), (16, 100), (37, 4000)] {
+        for n in 1..=5 {
+            for (tb, add) in [(false, false), (true, true)] {
+                let accum = if add { Accum::Add } else { Accum::Replace };
+                check_gemm::<f64>(m, n, k, false, tb, accum, Par::Seq, (m * n + k) as u64);
+                check_gemm::<f32>(m, n, k, false, tb, accum, Par::Rayon, (m + n * k) as u64);
+            }
+        }
+    }
+}
+
+#[test]
 fn gemm_segments_take_both_paths() {
     // small C: the direct path (blocks of whole segments; a deep segment alone); large C: packed
     for_each_float!(T => {
