@@ -22,7 +22,7 @@ use crate::tape::{Grads, Tape, Var};
 /// Bytes of tape values (and as many of gradients) one replayed segment may take before the
 /// segment length is allowed to grow past what balances it against the checkpoints: a
 /// segment that stays in cache replays faster and faults in fewer fresh pages.
-const SEGMENT_BUDGET_BYTES: usize = 2 << 20;
+const SEGMENT_BUDGET_BYTES: usize = 1 << 20;
 
 /// Records steps and keeps a thinning set of checkpoints.
 struct Recorder<T> {
