@@ -99,6 +99,20 @@ fn grad_check_flag_passes_on_a_reference_case() {
     let (code, _, err) = run(&["grad", "--check", p.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("gradcheck passed"), "{err}");
+    // gnode and lowrank cases print the checkpointed gradient; --check compares it with the
+    // one-tape gradient before the finite differences
+    for case in ["gnode_rk4_mlp", "lowrank_rk4"] {
+        let p = cases_dir().join(format!("{case}.json"));
+        let (code, _, err) = run(&["grad", "--check", p.to_str().unwrap()]);
+        assert_eq!(code, 0, "{case}: {err}");
+        let line = err
+            .lines()
+            .find(|l| l.starts_with("checkpointed route against one tape"))
+            .unwrap_or_else(|| panic!("{case}: no route line in {err}"));
+        let rel: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(rel <= 1e-12, "{case}: {line}");
+        assert!(err.contains("gradcheck passed"), "{case}: {err}");
+    }
 }
 
 /// Writes a mutated copy of the gnode case and expects a one-line error naming `needle`.

@@ -6,8 +6,8 @@ use super::Case;
 use super::json::{array, count, expect_shape, field, number, only_keys, string};
 use super::timed::TimedData;
 use crate::models::lowrank::{LowRank, LowRankConfig, LowRankOde};
-use crate::solve::solve_on_tape;
-use crate::tape::{ParamStore, Tape, Var};
+use crate::solve::{GradMode, solve_on_tape, solve_with_grad};
+use crate::tape::{Grads, ParamStore, Tape, Var};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -99,6 +99,36 @@ impl Case for LowRankCase {
     }
     fn shape_of(&self, name: &str) -> Vec<usize> {
         self.shapes.get(name).cloned().unwrap_or_default()
+    }
+    /// Checkpointed backprop, as for gnode cases: the same loss and gradient to rounding with
+    /// O(√steps) states instead of a tape of every stage.
+    fn loss_and_grad(&self, grads: &mut Grads<f64>) -> Option<Result<f64, String>> {
+        let d = &self.data;
+        let ode = LowRankOde::new(&self.net, &d.inputs, d.batch, d.steps, d.input_dt);
+        let n = self.net.config().neurons;
+        let per = d.batch * n;
+        let norm = 1.0 / (d.target_times.len() * per) as f64;
+        let sol = solve_with_grad(
+            &ode,
+            |t, p| {
+                let x0 = p.vars.x0.expect("internal: the case network stores x0");
+                t.broadcast_rows(x0, d.batch)
+            },
+            |t, _, j, x| {
+                let rates = t.tanh(x);
+                let target = t.constant(d.batch, n, &d.targets[j * per..(j + 1) * per]);
+                let diff = t.sub(rates, target);
+                let sq = t.square(diff);
+                let s = t.sum(sq);
+                t.scale(s, norm)
+            },
+            0.0,
+            d.t_end(),
+            &d.opts,
+            GradMode::Checkpointed,
+            grads,
+        );
+        Some(sol.map(|s| s.loss).map_err(|e| e.to_string()))
     }
     fn loss(&self, tape: &mut Tape<f64>, store: &ParamStore<f64>) -> Result<Var, String> {
         let d = &self.data;

@@ -115,16 +115,17 @@ pub fn parse(v: &Value) -> Result<Box<dyn Case>, CliError> {
 pub fn run(a: &GradArgs) -> Result<(), CliError> {
     let case = load(&a.case)?;
     let store = case.store();
+    let one_tape = |g: &mut Grads<f64>| -> Result<f64, CliError> {
+        let mut tape = Tape::new();
+        let l = case.loss(&mut tape, store).map_err(CliError::failure)?;
+        tape.backward(l);
+        tape.accumulate_param_grads(g);
+        Ok(tape.scalar(l))
+    };
     let mut g = store.zeros_like();
-    let loss = match case.loss_and_grad(&mut g) {
-        Some(r) => r.map_err(CliError::failure)?,
-        None => {
-            let mut tape = Tape::new();
-            let l = case.loss(&mut tape, store).map_err(CliError::failure)?;
-            tape.backward(l);
-            tape.accumulate_param_grads(&mut g);
-            tape.scalar(l)
-        }
+    let (loss, routed) = match case.loss_and_grad(&mut g) {
+        Some(r) => (r.map_err(CliError::failure)?, true),
+        None => (one_tape(&mut g)?, false),
     };
     let mut grads = serde_json::Map::new();
     for info in store.infos() {
@@ -136,6 +137,32 @@ pub fn run(a: &GradArgs) -> Result<(), CliError> {
     }
     outln!("{}", serde_json::json!({"loss": loss, "grad": grads}));
     if a.check {
+        if routed {
+            // The printed gradient came by the case's own route (checkpointed): it must equal
+            // the one-tape gradient that the finite differences below check.
+            let mut gt = store.zeros_like();
+            one_tape(&mut gt)?;
+            let (gs, ts) = (g.as_slice(), gt.as_slice());
+            let diff = gs
+                .iter()
+                .zip(ts)
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            let rel = diff
+                / ts.iter()
+                    .map(|b| b * b)
+                    .sum::<f64>()
+                    .sqrt()
+                    .max(f64::MIN_POSITIVE);
+            eprintln!("checkpointed route against one tape: relative difference {rel:.2e}");
+            if rel.is_nan() || rel > 1e-10 {
+                return Err(CliError::failure(format!(
+                    "gradient check failed: the checkpointed gradient differs from the one-tape \
+                     gradient by {rel:.2e} (relative) > 1e-10"
+                )));
+            }
+        }
         let report = gradcheck(
             store,
             |t, s| case.loss(t, s).unwrap_or_else(|_| t.filled(1, 1, f64::NAN)),
