@@ -9,6 +9,7 @@
 
 mod data;
 pub mod gdm;
+pub mod lbfgs;
 mod metrics;
 mod optim;
 mod schedule;

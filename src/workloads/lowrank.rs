@@ -17,7 +17,7 @@ use crate::Float;
 use crate::models::lowrank::generators::{Recipe, Tails};
 use crate::models::lowrank::meanfield::{LatentField, MixtureField, SampleField};
 use crate::models::lowrank::simulate::initial_states;
-use crate::models::lowrank::{LowRank, LowRankConfig, LowRankOde};
+use crate::models::lowrank::{LowRank, LowRankOde};
 use crate::solve::{Method, SolveOptions, solve};
 
 /// Neurons of both workloads (and Monte Carlo samples of the mean field).
@@ -42,16 +42,9 @@ pub struct LowRankSim<T: Float> {
 fn ring(neurons: usize, seed: u64) -> Result<(LowRank<f64>, Vec<f64>), WorkloadError> {
     let err = |e: crate::ConfigError| WorkloadError(e.to_string());
     let mut rng = crate::rng::stream(seed, 4);
-    let load = Recipe::Ring
-        .loading_model(Tails::Gaussian)
-        .sample(neurons, true, &mut rng)
+    let (net, _) = Recipe::Ring
+        .network(Tails::Gaussian, neurons, true, &mut rng)
         .map_err(err)?;
-    let cfg = LowRankConfig {
-        neurons,
-        rank: 2,
-        ..Default::default()
-    };
-    let net = LowRank::from_loadings(cfg, &load.m, &load.n, &[]).map_err(err)?;
     let (x0, _) = initial_states(&net, TRIALS, Recipe::Ring.ic_radius(), 0.5, &mut rng);
     Ok((net, x0))
 }

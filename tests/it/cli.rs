@@ -1120,6 +1120,8 @@ fn lowrank_simulate_fit_and_connector_run_end_to_end() {
         "1,2",
         "--epochs",
         "3",
+        "--polish",
+        "2",
         "--out",
         run_dir.to_str().unwrap(),
         "--json",
@@ -1127,6 +1129,10 @@ fn lowrank_simulate_fit_and_connector_run_end_to_end() {
     assert_eq!(code, 0, "{err}");
     let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(j["ranks"].as_array().unwrap().len(), 2);
+    // 3 Adam epochs + 2 L-BFGS iterations for each rank, numbered on
+    assert_eq!(j["epochs"], 5, "{out}");
+    let csv = std::fs::read_to_string(run_dir.join("metrics.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2 * 5, "{csv}");
     for f in [
         "fit.npz",
         "kappa.npy",

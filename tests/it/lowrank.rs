@@ -437,6 +437,68 @@ fn fit_learns_initial_states_only_when_asked() {
     }
 }
 
+/// The L-BFGS polish after Adam: the loss never rises across its steps (Armijo), the fixed
+/// initial states stay fixed, and it fits the training trials better than Adam alone.
+#[test]
+fn lbfgs_polish_lowers_the_training_loss() {
+    use neurodyn::models::lowrank::fit::{FitConfig, fit};
+    use neurodyn::models::lowrank::recording::{ObsModel, Recording};
+    use neurodyn::models::lowrank::simulate::{SimulationConfig, simulate};
+    let mut rng = neurodyn::rng::seeded(5);
+    let recipe = Recipe::Bistable { s: 2.0 };
+    let (net, _) = recipe.network(Tails::Gaussian, 60, true, &mut rng).unwrap();
+    let sim = simulate(
+        &net,
+        &SimulationConfig {
+            trials: 10,
+            duration: 4.0,
+            sample_dt: 0.25,
+            ic_radius: recipe.ic_radius(),
+            ..Default::default()
+        },
+        &mut rng,
+    )
+    .unwrap();
+    let rec = Recording {
+        trials: 10,
+        samples: sim.times.len(),
+        neurons: 60,
+        sample_dt: 0.25,
+        activity: sim.activity.clone(),
+        inputs: vec![],
+        input_dim: 0,
+        obs: ObsModel::Rates,
+    };
+    let base = FitConfig {
+        rank: 1,
+        epochs: 40,
+        batch: 4,
+        lr: 2e-2,
+        ..Default::default()
+    };
+    let adam = fit(&rec, &base, &mut neurodyn::rng::seeded(1), |_, _| true).unwrap();
+    let cfg = FitConfig { polish: 30, ..base };
+    let pol = fit(&rec, &cfg, &mut neurodyn::rng::seeded(1), |_, _| true).unwrap();
+    assert_eq!(pol.history.len(), 70);
+    let losses: Vec<f64> = pol.history[40..].iter().map(|e| e.loss).collect();
+    assert!(
+        losses.windows(2).all(|w| w[1] <= w[0]),
+        "the L-BFGS loss rose: {losses:?}"
+    );
+    let guess: Vec<f64> = pol
+        .train
+        .iter()
+        .flat_map(|&b| rec.initial_guess(b))
+        .collect();
+    assert_eq!(pol.net.x0(), &guess[..], "x0 should stay fixed");
+    let (e_adam, e_pol) = (1.0 - adam.train_r2, 1.0 - pol.train_r2);
+    eprintln!("unexplained variance: Adam {e_adam:.3e}, Adam + L-BFGS {e_pol:.3e}");
+    assert!(
+        e_pol < 0.8 * e_adam,
+        "polish should lower the unexplained variance: {e_pol} vs {e_adam}"
+    );
+}
+
 /// Bad input to the library gets a named error, never a panic.
 #[test]
 fn bad_input_is_named() {

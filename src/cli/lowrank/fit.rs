@@ -42,6 +42,9 @@ pub struct FitArgs {
     /// Adam learning rate (cosine decay).
     #[arg(long, default_value_t = 2e-2)]
     pub lr: f64,
+    /// L-BFGS iterations on the whole training set after the Adam epochs (0: none).
+    #[arg(long, default_value_t = 0)]
+    pub polish: usize,
     /// RK4 steps per sample interval.
     #[arg(long, default_value_t = 1)]
     pub substeps: usize,
@@ -145,6 +148,7 @@ pub fn run(a: &FitArgs) -> Result<(), CliError> {
             crate::models::lowrank::recording::ObsModel::Rates
         )),
         holdout: a.holdout,
+        polish: a.polish,
         ..Default::default()
     };
     for &r in &ranks {
@@ -189,7 +193,10 @@ pub fn run(a: &FitArgs) -> Result<(), CliError> {
             out.display()
         );
     }
-    let progress = Progress::new((a.epochs * ranks.len()) as u64, a.quiet || a.json);
+    let progress = Progress::new(
+        ((a.epochs + a.polish) * ranks.len()) as u64,
+        a.quiet || a.json,
+    );
     let start = Instant::now();
     let mut rng = crate::rng::seeded(a.seed);
     let mut done = 0u64;

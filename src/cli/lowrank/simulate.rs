@@ -4,7 +4,6 @@ use super::super::CliError;
 use super::{array_f64, recipe_and_tails, write_json, write_npz};
 use crate::io::{Array, ArrayData};
 use crate::models::lowrank::simulate::{Observation, SimulationConfig, simulate};
-use crate::models::lowrank::{LowRank, LowRankConfig};
 use std::path::PathBuf;
 
 /// Options of `neurodyn lowrank simulate`.
@@ -83,22 +82,10 @@ pub fn run(a: &SimulateArgs) -> Result<(), CliError> {
     cfg.validate()
         .map_err(|e| CliError::input(format!("--{}: {}", e.field.replace('_', "-"), e.reason)))?;
     let mut rng = crate::rng::seeded(a.seed);
-    let model = recipe.loading_model(tails);
-    let load = model
-        .sample(a.neurons, !a.iid, &mut rng)
+    let (net, load) = recipe
+        .network(tails, a.neurons, !a.iid, &mut rng)
         .map_err(|e| CliError::input(format!("--{}: {}", e.field, e.reason)))?;
     let r = recipe.rank();
-    let net = LowRank::from_loadings(
-        LowRankConfig {
-            neurons: a.neurons,
-            rank: r,
-            ..Default::default()
-        },
-        &load.m,
-        &load.n,
-        &[],
-    )
-    .map_err(|e| CliError::input(format!("--{}: {}", e.field, e.reason)))?;
     let sim = simulate(&net, &cfg, &mut rng).map_err(|e| CliError::failure(e.to_string()))?;
     let out = a.out.clone().unwrap_or_else(|| {
         PathBuf::from("data").join(format!("{}-s{}", recipe.name().replace(':', "-"), a.seed))

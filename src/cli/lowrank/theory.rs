@@ -10,7 +10,6 @@ use crate::models::lowrank::generators::Expected;
 use crate::models::lowrank::latent::{AnalysisOptions, LatentAnalysis, analyze};
 use crate::models::lowrank::meanfield::{LatentField, MixtureField, SampleField};
 use crate::models::lowrank::simulate::{initial_states, simulate_kappa};
-use crate::models::lowrank::{LowRank, LowRankConfig};
 
 /// Options of `neurodyn lowrank theory`.
 #[derive(clap::Args, Debug)]
@@ -131,20 +130,9 @@ pub fn run(a: &TheoryArgs) -> Result<(), CliError> {
     };
     let mean_field = summary(&analyze(mf.as_ref(), &opts));
     // the finite network
-    let load = model
-        .sample(a.neurons, !a.iid, &mut rng)
+    let (net, load) = recipe
+        .network(tails, a.neurons, !a.iid, &mut rng)
         .map_err(|e| CliError::input(format!("--{}: {}", e.field, e.reason)))?;
-    let net = LowRank::from_loadings(
-        LowRankConfig {
-            neurons: a.neurons,
-            rank: r,
-            ..Default::default()
-        },
-        &load.m,
-        &load.n,
-        &[],
-    )
-    .map_err(|e| CliError::input(format!("--{}: {}", e.field, e.reason)))?;
     let reduction = summary(&analyze(
         &SampleField::from_loadings(r, &load.m, &load.n, &[], 1.0),
         &opts,

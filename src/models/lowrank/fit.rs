@@ -55,6 +55,11 @@ pub struct FitConfig {
     pub holdout: f64,
     /// Evaluate the held-out R² every this many epochs (and at the end).
     pub eval_every: usize,
+    /// L-BFGS iterations on the whole training set after the Adam epochs (0: none). Adam's
+    /// noisy minibatch steps cross the narrow valley in which the overlap `E[n mᵀ]` trades
+    /// against higher-order dependence of `n` on `m` only slowly; deterministic quasi-Newton
+    /// steps follow it.
+    pub polish: usize,
 }
 
 impl Default for FitConfig {
@@ -74,6 +79,7 @@ impl Default for FitConfig {
             learn_x0: false,
             holdout: 0.2,
             eval_every: 10,
+            polish: 0,
         }
     }
 }
@@ -140,10 +146,11 @@ impl FitConfig {
     }
 }
 
-/// One epoch, as the observer sees it.
+/// One epoch, as the observer sees it (L-BFGS iterations continue the numbering after the
+/// last epoch).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FitEpoch {
-    /// 1-based epoch.
+    /// 1-based epoch (or `epochs` + the L-BFGS iteration).
     pub epoch: usize,
     /// Mean training loss over the epoch's steps.
     pub loss: f64,
@@ -235,62 +242,23 @@ pub fn fit<R: Rng + ?Sized>(
     let mut history = Vec::with_capacity(cfg.epochs);
     let mut rows: Vec<usize> = (0..n_train).collect();
     let mut step = 0;
-    let t_end = (t - 1) as f64 * rec.sample_dt;
     let scale = 1.0 / (t * n) as f64;
     for epoch in 1..=cfg.epochs {
         rows.shuffle(rng);
         let (mut loss_sum, mut norm_sum) = (0.0, 0.0);
         for chunk in rows.chunks(cfg.batch) {
             let trials: Vec<usize> = chunk.iter().map(|&q| train[q]).collect();
-            let inputs = rec.inputs_time_major(&trials);
-            let b = trials.len();
-            let ode = if inputs.is_empty() {
-                LowRankOde::autonomous(&net)
-            } else {
-                LowRankOde::new(&net, &inputs, b, t, rec.sample_dt)
-            };
-            let mut opts = SolveOptions::fixed(Method::Rk4, rec.sample_dt / cfg.substeps as f64);
-            opts.jump_times = ode.jump_times();
-            opts.save_at = (0..t).map(|k| k as f64 * rec.sample_dt).collect();
             let mut grads = net.store().zeros_like();
-            let w = scale / b as f64;
-            let mut frame = vec![0.0; b * n];
-            let sol = solve_with_grad(
-                &ode,
-                |tape: &mut Tape<f64>, p| net.initial_states(tape, &p.vars, chunk),
-                |tape: &mut Tape<f64>, _, k, y| {
-                    for (q, &tr) in trials.iter().enumerate() {
-                        frame[q * n..(q + 1) * n].copy_from_slice(rec.frame(tr, k));
-                    }
-                    let obs = tape.constant(b, n, &frame);
-                    let term = match rec.obs {
-                        ObsModel::Rates => {
-                            let phi = tape.tanh(y);
-                            let d = tape.sub(phi, obs);
-                            tape.square(d)
-                        }
-                        ObsModel::Spikes { rate_scale } => {
-                            // λΔ − y log(λΔ), λΔ = c softplus(x), c = λ_max Δ
-                            let c = rate_scale * rec.sample_dt;
-                            let sp = tape.softplus(y);
-                            let lam = tape.scale(sp, c);
-                            let lg = tape.add_scalar(lam, 1e-9);
-                            let lg = tape.ln(lg);
-                            let yl = tape.mul(obs, lg);
-                            tape.sub(lam, yl)
-                        }
-                    };
-                    let sum = tape.sum(term);
-                    tape.scale(sum, w)
-                },
-                0.0,
-                t_end,
-                &opts,
-                cfg.grad_mode,
+            let loss = batch_loss(
+                &net,
+                rec,
+                cfg,
+                &trials,
+                chunk,
+                scale / trials.len() as f64,
                 &mut grads,
-            )
-            .map_err(|e| ConfigError::new("fit", e.to_string()))?;
-            if !sol.loss.is_finite() || !grads.all_finite() {
+            )?;
+            if !loss.is_finite() || !grads.all_finite() {
                 return Err(ConfigError::new(
                     "fit",
                     format!(
@@ -311,7 +279,7 @@ pub fn fit<R: Rng + ?Sized>(
             };
             opt.step(net.store_mut(), &grads, schedule.lr(cfg.lr, step, total));
             step += 1;
-            loss_sum += sol.loss;
+            loss_sum += loss;
             norm_sum += norm;
         }
         let evaluate = epoch % cfg.eval_every.max(1) == 0 || epoch == cfg.epochs;
@@ -331,6 +299,17 @@ pub fn fit<R: Rng + ?Sized>(
             break;
         }
     }
+    if cfg.polish > 0 && history.len() == cfg.epochs {
+        polish(
+            &mut net,
+            rec,
+            cfg,
+            &train,
+            &heldout,
+            &mut history,
+            &mut observer,
+        )?;
+    }
     let pred = predict(&net, rec, &train, net.x0(), cfg.substeps)
         .map_err(|e| ConfigError::new("fit", e.to_string()))?;
     let train_r2 = r_squared(rec, &train, &pred, 1);
@@ -347,6 +326,160 @@ pub fn fit<R: Rng + ?Sized>(
         heldout_r2,
         history,
     })
+}
+
+/// Adds the gradient of `weight ·` (summed loss of `trials`, whose stored initial states are
+/// the rows `rows` of the network's `x0`) into `grads` and returns that weighted loss.
+///
+/// # Errors
+/// A solver failure.
+fn batch_loss(
+    net: &LowRank<f64>,
+    rec: &Recording,
+    cfg: &FitConfig,
+    trials: &[usize],
+    rows: &[usize],
+    weight: f64,
+    grads: &mut crate::tape::Grads<f64>,
+) -> Result<f64, crate::Error> {
+    let (n, t) = (rec.neurons, rec.samples);
+    let inputs = rec.inputs_time_major(trials);
+    let b = trials.len();
+    let ode = if inputs.is_empty() {
+        LowRankOde::autonomous(net)
+    } else {
+        LowRankOde::new(net, &inputs, b, t, rec.sample_dt)
+    };
+    let mut opts = SolveOptions::fixed(Method::Rk4, rec.sample_dt / cfg.substeps as f64);
+    opts.jump_times = ode.jump_times();
+    opts.save_at = (0..t).map(|k| k as f64 * rec.sample_dt).collect();
+    let mut frame = vec![0.0; b * n];
+    let sol = solve_with_grad(
+        &ode,
+        |tape: &mut Tape<f64>, p| net.initial_states(tape, &p.vars, rows),
+        |tape: &mut Tape<f64>, _, k, y| {
+            for (q, &tr) in trials.iter().enumerate() {
+                frame[q * n..(q + 1) * n].copy_from_slice(rec.frame(tr, k));
+            }
+            let obs = tape.constant(b, n, &frame);
+            let term = match rec.obs {
+                ObsModel::Rates => {
+                    let phi = tape.tanh(y);
+                    let d = tape.sub(phi, obs);
+                    tape.square(d)
+                }
+                ObsModel::Spikes { rate_scale } => {
+                    // λΔ − y log(λΔ), λΔ = c softplus(x), c = λ_max Δ
+                    let c = rate_scale * rec.sample_dt;
+                    let sp = tape.softplus(y);
+                    let lam = tape.scale(sp, c);
+                    let lg = tape.add_scalar(lam, 1e-9);
+                    let lg = tape.ln(lg);
+                    let yl = tape.mul(obs, lg);
+                    tape.sub(lam, yl)
+                }
+            };
+            let sum = tape.sum(term);
+            tape.scale(sum, weight)
+        },
+        0.0,
+        (t - 1) as f64 * rec.sample_dt,
+        &opts,
+        cfg.grad_mode,
+        grads,
+    )
+    .map_err(|e| ConfigError::new("fit", e.to_string()))?;
+    Ok(sol.loss)
+}
+
+/// L-BFGS on the whole training set (in chunks of `cfg.batch` trials, gradients summed),
+/// `cfg.polish` iterations; the observer sees each as an epoch numbered after the last one.
+fn polish(
+    net: &mut LowRank<f64>,
+    rec: &Recording,
+    cfg: &FitConfig,
+    train: &[usize],
+    heldout: &[usize],
+    history: &mut Vec<FitEpoch>,
+    observer: &mut impl FnMut(&FitEpoch, &LowRank<f64>) -> bool,
+) -> Result<(), crate::Error> {
+    use crate::train::lbfgs::{LbfgsConfig, lbfgs};
+    let first_epoch = history.len();
+    let weight = 1.0 / (rec.samples * rec.neurons * train.len()) as f64;
+    let rows: Vec<usize> = (0..train.len()).collect();
+    let x0_range = net
+        .ids
+        .x0
+        .filter(|_| !cfg.learn_x0)
+        .map(|id| net.store().info(id).range());
+    let mut theta = net.store().as_slice().to_vec();
+    let mut work = net.clone();
+    let mut evaluate = |theta: &[f64]| -> Result<(f64, Vec<f64>), crate::Error> {
+        work.store_mut().as_mut_slice().copy_from_slice(theta);
+        let mut grads = work.store().zeros_like();
+        let mut loss = 0.0;
+        for chunk in rows.chunks(cfg.batch) {
+            let trials: Vec<usize> = chunk.iter().map(|&q| train[q]).collect();
+            // a trial step whose states blow up is rejected by the line search
+            match batch_loss(&work, rec, cfg, &trials, chunk, weight, &mut grads) {
+                Ok(l) => loss += l,
+                Err(_) => return Ok((f64::NAN, grads.as_slice().to_vec())),
+            }
+        }
+        if let Some(r) = x0_range.clone() {
+            grads.as_mut_slice()[r].fill(0.0);
+        }
+        Ok((loss, grads.as_slice().to_vec()))
+    };
+    let mut failed: Option<crate::Error> = None;
+    let lcfg = LbfgsConfig {
+        iters: cfg.polish,
+        ..Default::default()
+    };
+    let mut step_net = net.clone();
+    let mut report = |step: &crate::train::lbfgs::LbfgsStep, theta: &[f64]| -> bool {
+        let epoch = first_epoch + step.iter;
+        let eval = step.iter.is_multiple_of(cfg.eval_every.max(1)) || step.iter == cfg.polish;
+        step_net.store_mut().as_mut_slice().copy_from_slice(theta);
+        let heldout_r2 = if eval && !heldout.is_empty() {
+            match heldout_r2(&step_net, rec, heldout, cfg.substeps) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    failed = Some(e);
+                    return false;
+                }
+            }
+        } else {
+            None
+        };
+        let e = FitEpoch {
+            epoch,
+            loss: step.loss,
+            grad_norm: step.grad_norm,
+            heldout_r2,
+        };
+        history.push(e);
+        observer(&e, &step_net)
+    };
+    lbfgs(
+        &mut theta,
+        &lcfg,
+        &mut evaluate,
+        || ConfigError::new("fit", "non-finite loss before the L-BFGS polish").into(),
+        &mut report,
+    )?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    net.store_mut().as_mut_slice().copy_from_slice(&theta);
+    // a polish that stopped early (no progress) still reports the final network's R²
+    if let Some(last) = history.last_mut()
+        && last.heldout_r2.is_none()
+        && !heldout.is_empty()
+    {
+        last.heldout_r2 = Some(heldout_r2(net, rec, heldout, cfg.substeps)?);
+    }
+    Ok(())
 }
 
 /// Fits every rank of `ranks` and picks the smallest whose held-out R² is within `tolerance`

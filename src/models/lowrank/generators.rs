@@ -15,6 +15,7 @@
 //! fluctuations, not the O(1/√N) scatter of its sample covariance.
 
 use super::meanfield::GaussianMixture;
+use super::{LowRank, LowRankConfig};
 use crate::error::ConfigError;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal, StudentT};
@@ -418,6 +419,31 @@ impl Recipe {
             populations,
             tails,
         }
+    }
+
+    /// A network of `neurons` neurons whose loadings are drawn from this recipe's distribution
+    /// with the given tails (see [`LoadingModel::sample`]), τ = 1, no inputs, no stored
+    /// initial states; returned with the loadings it was built from.
+    ///
+    /// # Errors
+    /// As [`LoadingModel::sample`] (no neurons, too few for exact moments).
+    pub fn network<R: Rng + ?Sized>(
+        &self,
+        tails: Tails,
+        neurons: usize,
+        exact_moments: bool,
+        rng: &mut R,
+    ) -> Result<(LowRank<f64>, Loadings), ConfigError> {
+        let load = self
+            .loading_model(tails)
+            .sample(neurons, exact_moments, rng)?;
+        let cfg = LowRankConfig {
+            neurons,
+            rank: self.rank(),
+            ..Default::default()
+        };
+        let net = LowRank::from_loadings(cfg, &load.m, &load.n, &[])?;
+        Ok((net, load))
     }
 
     /// SPEC §4.3's expected mean-field figures (bistable: s = 1.2, 2.0 and 0.5 only).
