@@ -7,7 +7,7 @@ use super::json::{array, boolean, count, expect_shape, field, number, only_keys,
 use super::timed::TimedData;
 use crate::models::Activation;
 use crate::models::gnode::{Gnode, GnodeConfig, GnodeOde, InitScheme, InitialState};
-use crate::solve::{GradMode, solve_on_tape, solve_with_grad};
+use crate::solve::solve_on_tape;
 use crate::tape::{Grads, ParamStore, Tape, Var};
 use crate::workloads::gnode::save_term;
 use serde_json::Value;
@@ -120,7 +120,7 @@ impl Case for GnodeCase {
         let ode = GnodeOde::new(&self.model, &d.inputs, d.batch, d.steps, d.input_dt);
         let per = d.batch * self.model.config().outputs;
         let norm = 1.0 / (d.target_times.len() * per) as f64;
-        let sol = solve_with_grad(
+        Some(d.checkpointed(
             &ode,
             |t, p| self.model.initial_state(t, &p.vars, None, d.batch),
             |t, p, j, h| {
@@ -133,13 +133,8 @@ impl Case for GnodeCase {
                     norm,
                 )
             },
-            0.0,
-            d.t_end(),
-            &d.opts,
-            GradMode::Checkpointed,
             grads,
-        );
-        Some(sol.map(|s| s.loss).map_err(|e| e.to_string()))
+        ))
     }
 
     fn loss(&self, tape: &mut Tape<f64>, store: &ParamStore<f64>) -> Result<Var, String> {

@@ -6,7 +6,7 @@ use super::Case;
 use super::json::{array, count, expect_shape, field, number, only_keys, string};
 use super::timed::TimedData;
 use crate::models::lowrank::{LowRank, LowRankConfig, LowRankOde};
-use crate::solve::{GradMode, solve_on_tape, solve_with_grad};
+use crate::solve::solve_on_tape;
 use crate::tape::{Grads, ParamStore, Tape, Var};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -108,7 +108,7 @@ impl Case for LowRankCase {
         let n = self.net.config().neurons;
         let per = d.batch * n;
         let norm = 1.0 / (d.target_times.len() * per) as f64;
-        let sol = solve_with_grad(
+        Some(d.checkpointed(
             &ode,
             |t, p| {
                 let x0 = p.vars.x0.expect("internal: the case network stores x0");
@@ -122,13 +122,8 @@ impl Case for LowRankCase {
                 let s = t.sum(sq);
                 t.scale(s, norm)
             },
-            0.0,
-            d.t_end(),
-            &d.opts,
-            GradMode::Checkpointed,
             grads,
-        );
-        Some(sol.map(|s| s.loss).map_err(|e| e.to_string()))
+        ))
     }
     fn loss(&self, tape: &mut Tape<f64>, store: &ParamStore<f64>) -> Result<Var, String> {
         let d = &self.data;

@@ -5,7 +5,8 @@
 use super::super::CliError;
 use super::json::{NumArray, array, expect_shape, field, number, only_keys, string};
 use super::solver;
-use crate::solve::SolveOptions;
+use crate::solve::{Dynamics, GradMode, SolveOptions, solve_with_grad};
+use crate::tape::{Grads, Tape, Var};
 use serde_json::Value;
 
 /// Parsed, validated timed data with solver options ready for a solve over `[0, KΔ]`.
@@ -27,6 +28,25 @@ pub struct TimedData {
 }
 
 impl TimedData {
+    /// The loss and gradient (into `grads`) of a solve over the case's time span with its
+    /// solver, by checkpointed backprop: `init` records the initial state, `term` the loss term
+    /// of save `j`.
+    ///
+    /// # Errors
+    /// A solver failure, as a message.
+    pub fn checkpointed<D: Dynamics<f64>>(
+        &self,
+        ode: &D,
+        init: impl Fn(&mut Tape<f64>, &D::Params) -> Var,
+        term: impl FnMut(&mut Tape<f64>, &D::Params, usize, Var) -> Var,
+        grads: &mut Grads<f64>,
+    ) -> Result<f64, String> {
+        let mode = GradMode::Checkpointed;
+        solve_with_grad(ode, init, term, 0.0, self.t_end(), &self.opts, mode, grads)
+            .map(|s| s.loss)
+            .map_err(|e| e.to_string())
+    }
+
     /// The end of the integration, `KΔ`.
     pub fn t_end(&self) -> f64 {
         self.steps as f64 * self.input_dt
