@@ -177,3 +177,27 @@ pub fn nest(values: &[f64], shape: &[usize]) -> Value {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn case_numbers_are_read_exactly() {
+        // serde_json's default float parsing is best effort: 819 of the 6871 decimals of the
+        // peer generator's N = 32 gnode case came out one ulp off (these three among them), which
+        // moved gradients by up to 1.5e-11 relative. Cargo.toml turns on `float_roundtrip`.
+        for s in [
+            "0.10110509403595881",
+            "-0.43833862321526285",
+            "-0.09184898024865523",
+        ] {
+            let v: serde_json::Value = serde_json::from_str(&format!("[{s}]")).unwrap();
+            let got = super::array(&v, "x").unwrap().values[0];
+            let exact: f64 = s.parse().unwrap();
+            assert_eq!(
+                got.to_bits(),
+                exact.to_bits(),
+                "{s}: read {got:e}, exact {exact:e}"
+            );
+        }
+    }
+}
