@@ -14,9 +14,9 @@
 //! ```
 
 use super::recording::{ObsModel, Recording, predict, r_squared};
-use super::{LowRank, LowRankConfig, LowRankOde};
+use super::{LowRank, LowRankConfig};
 use crate::error::ConfigError;
-use crate::solve::{GradMode, Method, SolveOptions, solve_with_grad};
+use crate::solve::{GradMode, solve_with_grad};
 use crate::tape::Tape;
 use crate::train::{Optimizer, OptimizerKind, Schedule, clip_global_norm};
 use rand::Rng;
@@ -345,14 +345,7 @@ fn batch_loss(
     let (n, t) = (rec.neurons, rec.samples);
     let inputs = rec.inputs_time_major(trials);
     let b = trials.len();
-    let ode = if inputs.is_empty() {
-        LowRankOde::autonomous(net)
-    } else {
-        LowRankOde::new(net, &inputs, b, t, rec.sample_dt)
-    };
-    let mut opts = SolveOptions::fixed(Method::Rk4, rec.sample_dt / cfg.substeps as f64);
-    opts.jump_times = ode.jump_times();
-    opts.save_at = (0..t).map(|k| k as f64 * rec.sample_dt).collect();
+    let (ode, opts) = rec.trial_ode(net, &inputs, b, cfg.substeps);
     let mut frame = vec![0.0; b * n];
     let sol = solve_with_grad(
         &ode,

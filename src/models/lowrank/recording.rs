@@ -149,6 +149,29 @@ impl Recording {
         &self.activity[o..o + n]
     }
 
+    /// The network's dynamics on a batch of `trials` trials driven by `inputs` (as
+    /// [`Recording::inputs_time_major`] gives them; autonomous when empty), with RK4 options of
+    /// `substeps` steps per sample, jumps at the input bins and a save at every sample.
+    pub(crate) fn trial_ode<'a>(
+        &self,
+        net: &'a LowRank<f64>,
+        inputs: &'a [f64],
+        trials: usize,
+        substeps: usize,
+    ) -> (LowRankOde<'a, f64>, SolveOptions<f64>) {
+        let ode = if inputs.is_empty() {
+            LowRankOde::autonomous(net)
+        } else {
+            LowRankOde::new(net, inputs, trials, self.samples, self.sample_dt)
+        };
+        let mut opts = SolveOptions::fixed(Method::Rk4, self.sample_dt / substeps.max(1) as f64);
+        opts.jump_times = ode.jump_times();
+        opts.save_at = (0..self.samples)
+            .map(|k| k as f64 * self.sample_dt)
+            .collect();
+        (ode, opts)
+    }
+
     /// Inputs of the given trials, time-major `[samples][trials][S]` (empty without inputs).
     pub fn inputs_time_major(&self, trials: &[usize]) -> Vec<f64> {
         let s = self.input_dim;
@@ -207,14 +230,7 @@ pub fn predict(
     let (n, t) = (rec.neurons, rec.samples);
     let inputs = rec.inputs_time_major(trials);
     let b = trials.len();
-    let ode = if inputs.is_empty() {
-        LowRankOde::autonomous(net)
-    } else {
-        LowRankOde::new(net, &inputs, b, t, rec.sample_dt)
-    };
-    let mut opts = SolveOptions::fixed(Method::Rk4, rec.sample_dt / substeps.max(1) as f64);
-    opts.jump_times = ode.jump_times();
-    opts.save_at = (0..t).map(|k| k as f64 * rec.sample_dt).collect();
+    let (ode, opts) = rec.trial_ode(net, &inputs, b, substeps);
     let sol = solve(&ode, b, x0, 0.0, (t - 1) as f64 * rec.sample_dt, &opts)?;
     let mut out = vec![0.0; b * t * n];
     for k in 0..t {
