@@ -70,7 +70,7 @@ impl<T: Float> Tape<T> {
         }
         for i in (0..=r).rev() {
             if self.defer_head[i] != NONE {
-                self.make_ready(i);
+                make_ready(&mut self.grad, &mut self.grad_ready, &self.nodes[i], i);
                 self.flush_deferred(i);
             }
             let node = self.nodes[i];
@@ -84,9 +84,8 @@ impl<T: Float> Tape<T> {
                 } = self;
                 node.op.for_each_input(aux, |j| {
                     let j = j as usize;
-                    if nodes[j].needs_grad && !grad_ready[j] {
-                        grad[nodes[j].range()].fill(T::ZERO);
-                        grad_ready[j] = true;
+                    if nodes[j].needs_grad {
+                        make_ready(grad, grad_ready, &nodes[j], j);
                     }
                 });
                 self.rule(i, node);
@@ -100,16 +99,6 @@ impl<T: Float> Tape<T> {
             .unwrap_or(0);
         if self.zero_grad.len() < unready {
             self.zero_grad.resize(unready, T::ZERO);
-        }
-    }
-
-    /// Zeroes node `i`'s gradient before its first contribution.
-    #[inline]
-    fn make_ready(&mut self, i: usize) {
-        if !self.grad_ready[i] {
-            let r = self.nodes[i].range();
-            self.grad[r].fill(T::ZERO);
-            self.grad_ready[i] = true;
         }
     }
 
@@ -642,5 +631,14 @@ fn map_vjp<T: Float>(ga: &mut [T], g: &[T], x: &[T], y: &[T], f: Unary) {
         TanhSecond | SigmoidSecond | SiluSecond => {
             unreachable!("internal: second-derivative maps are rejected when recorded")
         }
+    }
+}
+
+/// Zeroes the gradient of node `i` (`node`) before its first contribution.
+#[inline]
+fn make_ready<T: Float>(grad: &mut [T], ready: &mut [bool], node: &Node<T>, i: usize) {
+    if !ready[i] {
+        grad[node.range()].fill(T::ZERO);
+        ready[i] = true;
     }
 }

@@ -142,19 +142,11 @@ pub fn run(a: &GradArgs) -> Result<(), CliError> {
             // the one-tape gradient that the finite differences below check.
             let mut gt = store.zeros_like();
             one_tape(&mut gt)?;
-            let (gs, ts) = (g.as_slice(), gt.as_slice());
-            let diff = gs
-                .iter()
-                .zip(ts)
+            let diff = (g.as_slice().iter().zip(gt.as_slice()))
                 .map(|(a, b)| (a - b).powi(2))
                 .sum::<f64>()
                 .sqrt();
-            let rel = diff
-                / ts.iter()
-                    .map(|b| b * b)
-                    .sum::<f64>()
-                    .sqrt()
-                    .max(f64::MIN_POSITIVE);
+            let rel = diff / gt.norm().max(f64::MIN_POSITIVE);
             eprintln!("checkpointed route against one tape: relative difference {rel:.2e}");
             if rel.is_nan() || rel > 1e-10 {
                 return Err(CliError::failure(format!(
