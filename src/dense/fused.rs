@@ -1,7 +1,7 @@
 //! Fused elementwise kernels of composite ops, one pass over memory and one exponential per
 //! element where separate maps would take several.
 
-use super::math::sigmoid_and_prime;
+use super::math::{sigmoid_and_prime, tanh_sigmoid_and_primes};
 use super::simd::Lanes;
 use crate::Float;
 
@@ -80,4 +80,183 @@ pub fn gated_vjp<T: Float>(
         gf[body..].copy_from_slice(&bf[..k]);
         gh[body..].copy_from_slice(&bh[..k]);
     }
+}
+
+/// The mGRU cell in one pass, row by row: with each row of `z` holding `[z_f | z_g]` (`2n`
+/// wide, the flow's and the gate's pre-activations from one stacked product),
+///
+/// ```text
+/// y = a h + b σ(z_g) ⊙ (tanh(z_f) − h)
+/// ```
+///
+/// `y` and `h` are `rows × n`; `y`'s old values are not read.
+///
+/// # Panics
+/// If the lengths do not fit `rows × n` and `rows × 2n`.
+///
+/// # Example
+/// ```
+/// use neurodyn::dense::gated_tanh;
+/// let (z, h) = ([0.5_f64, 0.0], [0.25]); // z_f = 0.5, z_g = 0 (σ = ½)
+/// let mut y = [0.0];
+/// gated_tanh(&mut y, &z, &h, 1, 1.0, 2.0);
+/// assert!((y[0] - (0.25 + 0.5_f64.tanh() - 0.25)).abs() < 1e-15);
+/// ```
+pub fn gated_tanh<T: Float>(y: &mut [T], z: &[T], h: &[T], n: usize, a: T, b: T) {
+    let rows = cell_rows(y.len(), z.len(), h.len(), n, "gated_tanh");
+    let (av, bv) = (T::Lanes::splat(a), T::Lanes::splat(b));
+    let kernel = |y: &mut [T], zf: &[T], zg: &[T], h: &[T]| {
+        let (f, _, s, _) = tanh_sigmoid_and_primes::<T>(T::Lanes::load(zf), T::Lanes::load(zg));
+        let hv = T::Lanes::load(h);
+        (bv * s).mul_add(f - hv, av * hv).store(y);
+    };
+    let l = T::Lanes::N;
+    let body = n / l * l;
+    for r in 0..rows {
+        let (yr, hr) = (&mut y[r * n..(r + 1) * n], &h[r * n..(r + 1) * n]);
+        let (zf, zg) = z[2 * r * n..2 * (r + 1) * n].split_at(n);
+        for i in (0..body).step_by(l) {
+            kernel(&mut yr[i..], &zf[i..], &zg[i..], &hr[i..]);
+        }
+        if body < n {
+            let k = n - body;
+            let mut b4 = [[T::ZERO; PAD]; 4];
+            for (buf, src) in b4[1..]
+                .iter_mut()
+                .zip([&zf[body..], &zg[body..], &hr[body..]])
+            {
+                buf[..k].copy_from_slice(src);
+            }
+            let [mut by, bzf, bzg, bh] = b4;
+            kernel(&mut by, &bzf, &bzg, &bh);
+            yr[body..].copy_from_slice(&by[..k]);
+        }
+    }
+}
+
+/// The vector–Jacobian product of [`gated_tanh`], accumulated into whichever of `gz`
+/// (`rows × 2n`) and `gh` (`rows × n`) is given:
+///
+/// ```text
+/// gz_f += g b σ(z_g) tanh′(z_f),   gz_g += g b (tanh(z_f) − h) σ′(z_g),   gh += g (a − b σ(z_g))
+/// ```
+///
+/// with `tanh`, `tanh′`, `σ`, `σ′` from two exponentials and two divisions, exactly the
+/// forward pass's `tanh` and `σ`.
+///
+/// # Panics
+/// If the lengths do not fit.
+#[allow(clippy::too_many_arguments)]
+pub fn gated_tanh_vjp<T: Float>(
+    mut gz: Option<&mut [T]>,
+    mut gh: Option<&mut [T]>,
+    g: &[T],
+    z: &[T],
+    h: &[T],
+    n: usize,
+    a: T,
+    b: T,
+) {
+    let rows = cell_rows(g.len(), z.len(), h.len(), n, "gated_tanh_vjp");
+    assert!(
+        gz.as_ref().is_none_or(|s| s.len() == z.len())
+            && gh.as_ref().is_none_or(|s| s.len() == h.len()),
+        "gated_tanh_vjp: gradient lengths differ from their values'"
+    );
+    let (av, bv) = (T::Lanes::splat(a), T::Lanes::splat(b));
+    // (gz_f, gz_g, gh) chunks, each optional; g, z_f, z_g, h chunks.
+    let kernel = |gzf: Option<&mut [T]>,
+                  gzg: Option<&mut [T]>,
+                  gh: Option<&mut [T]>,
+                  g: &[T],
+                  zf: &[T],
+                  zg: &[T],
+                  h: &[T]| {
+        let gv = T::Lanes::load(g);
+        let gb = gv * bv;
+        let (f, fp, s, sp) = tanh_sigmoid_and_primes::<T>(T::Lanes::load(zf), T::Lanes::load(zg));
+        if let (Some(gzf), Some(gzg)) = (gzf, gzg) {
+            (gb * s).mul_add(fp, T::Lanes::load(gzf)).store(gzf);
+            let d = f - T::Lanes::load(h);
+            (gb * d).mul_add(sp, T::Lanes::load(gzg)).store(gzg);
+        }
+        if let Some(gh) = gh {
+            gv.mul_add(av - bv * s, T::Lanes::load(gh)).store(gh);
+        }
+    };
+    let l = T::Lanes::N;
+    let body = n / l * l;
+    for r in 0..rows {
+        let (zf, zg) = z[2 * r * n..2 * (r + 1) * n].split_at(n);
+        let (gr, hr) = (&g[r * n..(r + 1) * n], &h[r * n..(r + 1) * n]);
+        let mut gzr = gz
+            .as_deref_mut()
+            .map(|s| s[2 * r * n..2 * (r + 1) * n].split_at_mut(n));
+        let mut ghr = gh.as_deref_mut().map(|s| &mut s[r * n..(r + 1) * n]);
+        for i in (0..body).step_by(l) {
+            let (gzf, gzg) = match gzr.as_mut() {
+                Some((f, g)) => (Some(&mut f[i..]), Some(&mut g[i..])),
+                None => (None, None),
+            };
+            let ghc = ghr.as_deref_mut().map(|s| &mut s[i..]);
+            kernel(gzf, gzg, ghc, &gr[i..], &zf[i..], &zg[i..], &hr[i..]);
+        }
+        if body < n {
+            // The tail through zero-padded buffers (padding lanes compute on zeros, discarded).
+            let k = n - body;
+            let mut bufs = [[T::ZERO; PAD]; 7];
+            let srcs: [Option<&[T]>; 3] = [
+                gzr.as_ref().map(|(f, _)| &f[body..]),
+                gzr.as_ref().map(|(_, g)| &g[body..]),
+                ghr.as_deref().map(|s| &s[body..]),
+            ];
+            for (buf, src) in bufs.iter_mut().zip(srcs) {
+                if let Some(src) = src {
+                    buf[..k].copy_from_slice(src);
+                }
+            }
+            for (buf, src) in
+                bufs[3..]
+                    .iter_mut()
+                    .zip([&gr[body..], &zf[body..], &zg[body..], &hr[body..]])
+            {
+                buf[..k].copy_from_slice(src);
+            }
+            let [mut bgzf, mut bgzg, mut bgh, bg, bzf, bzg, bh] = bufs;
+            let with_z = gzr.is_some();
+            kernel(
+                with_z.then_some(&mut bgzf[..]),
+                with_z.then_some(&mut bgzg[..]),
+                ghr.is_some().then_some(&mut bgh[..]),
+                &bg,
+                &bzf,
+                &bzg,
+                &bh,
+            );
+            if let Some((f, g)) = gzr.as_mut() {
+                f[body..].copy_from_slice(&bgzf[..k]);
+                g[body..].copy_from_slice(&bgzg[..k]);
+            }
+            if let Some(s) = ghr.as_mut() {
+                s[body..].copy_from_slice(&bgh[..k]);
+            }
+        }
+    }
+}
+
+/// Widest vector of any element type (the padded tail buffers).
+const PAD: usize = 16;
+
+/// The number of rows of a cell with outputs of length `out` (`rows × n`), pre-activations of
+/// length `z` (`rows × 2n`) and states of length `h`.
+#[track_caller]
+fn cell_rows(out: usize, z: usize, h: usize, n: usize, what: &str) -> usize {
+    let rows = h.checked_div(n).unwrap_or(0);
+    assert!(
+        n > 0 && out == rows * n && h == rows * n && z == 2 * rows * n,
+        "{what}: lengths {out} (output), {z} (pre-activations), {h} (state) do not fit rows × {n} \
+         and rows × {}",
+        2 * n
+    );
+    rows
 }

@@ -30,7 +30,7 @@ pub use elementwise::{Unary, accumulate_vjp, map, map_inplace};
 pub(crate) use elementwise::{
     map_with, update_with, update2_with, update3_with, update4_with, zip_with,
 };
-pub use fused::gated_vjp;
+pub use fused::{gated_tanh, gated_tanh_vjp, gated_vjp};
 pub use gemm::{Segments, gemm, gemm_segments};
 pub use gemv::{gemv, gemv_t, ger};
 pub use matrix::{Accum, MatMut, MatRef, Par};

@@ -411,6 +411,20 @@ impl<T: Float> Tape<T> {
                     });
                 }
             }
+            Op::GatedTanh { z, h, a, b } => {
+                let (nz, nh) = (nodes[z as usize], nodes[h as usize]);
+                let (zv, hv) = (vp!(z), vp!(h));
+                let (gz, gh) = match (nz.needs_grad, nh.needs_grad) {
+                    (true, true) => match glo.get_disjoint_mut([nz.range(), nh.range()]) {
+                        Ok([gz, gh]) => (Some(gz), Some(gh)),
+                        Err(_) => unreachable!("internal: gated_tanh operands overlap"),
+                    },
+                    (true, false) => (Some(&mut glo[nz.range()]), None),
+                    (false, true) => (None, Some(&mut glo[nh.range()])),
+                    (false, false) => (None, None),
+                };
+                dense::gated_tanh_vjp(gz, gh, g, zv, hv, cols, a, b);
+            }
             Op::MixRows { w, x } => {
                 // ∂w_rk = g_r · x_{r mod Rx, k},   ∂x_{r mod Rx, k} += g_r w_rk
                 let (nw, nx) = (nodes[w as usize], nodes[x as usize]);

@@ -2,7 +2,7 @@
 
 use super::op::{Axis, Bcast, BinKind, Op};
 use super::params::{ParamId, ParamStore};
-use super::{Tape, Var};
+use super::{Tape, Var, split_out};
 use crate::Float;
 use crate::dense::simd::Lanes;
 use crate::dense::{self, Unary};
@@ -66,6 +66,67 @@ impl<T: Float> Tape<T> {
         self.var(i)
     }
 
+    /// Records consecutive parameters as one node: their values, in store order, read as one
+    /// `rows × cols` matrix. Weights that multiply the same input (`[W_0; W_z]`, each
+    /// `n_i × k`) stack into `(Σ n_i) × k`; bias rows (`1 × n_i`) join into `1 × Σ n_i`. Its
+    /// gradient flows back to every part, and as a parameter node its weight gradient is
+    /// summed over all uses by one deferred GEMM, like [`Tape::param`]'s.
+    ///
+    /// # Panics
+    /// If `ids` is empty, the parameters are not adjacent in the store in this order, or
+    /// `rows × cols` differs from their total length.
+    ///
+    /// # Example
+    /// ```
+    /// use neurodyn::tape::{ParamStore, Tape};
+    /// let mut s = ParamStore::<f64>::new();
+    /// let a = s.add("a", 1, 2, &[1.0, 2.0])?;
+    /// let b = s.add("b", 1, 1, &[3.0])?;
+    /// let mut t = Tape::new();
+    /// let ab = t.param_span(&s, &[a, b], 1, 3);
+    /// assert_eq!(t.value(ab), &[1.0, 2.0, 3.0]);
+    /// # Ok::<(), neurodyn::ConfigError>(())
+    /// ```
+    #[track_caller]
+    pub fn param_span(
+        &mut self,
+        store: &ParamStore<T>,
+        ids: &[ParamId],
+        rows: usize,
+        cols: usize,
+    ) -> Var {
+        let first = store.info(*ids.first().expect("param_span: no parameters"));
+        let mut end = first.offset;
+        for &id in ids {
+            let info = store.info(id);
+            assert!(
+                info.offset == end,
+                "param_span: `{}` does not follow the previous parameter in the store",
+                info.name
+            );
+            end += info.len();
+        }
+        let off = first.offset;
+        assert_eq!(
+            rows * cols,
+            end - off,
+            "param_span: {rows}×{cols} for {} values",
+            end - off
+        );
+        let i = self.push(
+            Op::Param {
+                id: ids[0],
+                store_off: off,
+            },
+            rows,
+            cols,
+            true,
+        );
+        let r = self.nodes[i].range();
+        self.val[r].copy_from_slice(&store.as_slice()[off..end]);
+        self.var(i)
+    }
+
     #[track_caller]
     fn binary(&mut self, kind: BinKind, a: Var, b: Var) -> Var {
         let name = Op::<T>::Binary {
@@ -99,8 +160,7 @@ impl<T: Float> Tape<T> {
             bcast,
         };
         let idx = self.push(op, ra as usize, ca as usize, na.needs_grad || nb.needs_grad);
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let (av, bv) = (&lo[na.range()], &lo[nb.range()]);
         match kind {
             BinKind::Add => bin_fwd(out, av, bv, ca as usize, bcast, |x, y| x + y),
@@ -149,8 +209,7 @@ impl<T: Float> Tape<T> {
             na.cols as usize,
             na.needs_grad,
         );
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let sv = T::Lanes::splat(s);
         dense::map_with(out, &lo[na.range()], |x| x * sv);
         self.var(idx)
@@ -169,8 +228,7 @@ impl<T: Float> Tape<T> {
         let na = self.nodes[ia];
         let op = Op::AddScalar(ia as u32, s);
         let idx = self.push(op, na.rows as usize, na.cols as usize, na.needs_grad);
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let sv = T::Lanes::splat(s);
         dense::map_with(out, &lo[na.range()], |x| x + sv);
         self.var(idx)
@@ -198,8 +256,7 @@ impl<T: Float> Tape<T> {
             na.cols as usize,
             na.needs_grad,
         );
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         dense::map(out, &lo[na.range()], f);
         self.var(idx)
     }
@@ -290,13 +347,15 @@ impl<T: Float> Tape<T> {
             co,
             na.needs_grad,
         );
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let x = &lo[na.range()];
         match axis {
             Axis::All => out[0] = dense::sum(x),
             Axis::Rows => dense::row_sums(out, x, r, c),
-            Axis::Cols => dense::col_sums_acc(out, x, r, c),
+            Axis::Cols => {
+                out.fill(T::ZERO);
+                dense::col_sums_acc(out, x, r, c)
+            }
         }
         if mean {
             let inv = if count == 0 {

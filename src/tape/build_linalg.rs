@@ -1,7 +1,7 @@
 //! Recording: products, linear combinations and row-wise log-sum-exp/softmax.
 
 use super::op::{Bcast, Op};
-use super::{Tape, Var};
+use super::{Tape, Var, split_out};
 use crate::Float;
 use crate::dense::simd::Lanes;
 use crate::dense::{self, Accum, MatMut, MatRef, Par};
@@ -90,8 +90,7 @@ impl<T: Float> Tape<T> {
             None
         };
         let idx = self.push(op, m, n, na.needs_grad || nb.needs_grad || c_grad);
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let av = MatRef::new(&lo[na.range()], m, k);
         let bv = match cached {
             Some(slot) => MatRef::new(&self.wt_cache[slot].1[..k * n], k, n),
@@ -160,8 +159,7 @@ impl<T: Float> Tape<T> {
             na.cols as usize,
             na.needs_grad || nb.needs_grad,
         );
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         dense::add_scaled(out, &lo[na.range()], s, &lo[nb.range()]);
         self.var(idx)
     }
@@ -196,8 +194,7 @@ impl<T: Float> Tape<T> {
             len: terms.len() as u32,
         };
         let idx = self.push(op, n0.rows as usize, n0.cols as usize, needs);
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let nodes = &self.nodes;
         // Block by block, so the output block stays in L1 while every term is added to it
         // (one pass over memory instead of one per term).
@@ -230,8 +227,7 @@ impl<T: Float> Tape<T> {
             RowOp::LogSoftmax => (Op::LogSoftmaxRows(ia as u32), c),
         };
         let idx = self.push(op, r, oc, na.needs_grad);
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let x = &lo[na.range()];
         match which {
             RowOp::Lse => dense::row_logsumexp(out, x, r, c),
@@ -280,8 +276,7 @@ impl<T: Float> Tape<T> {
         };
         let needs = nz.needs_grad || nf.needs_grad || nh.needs_grad;
         let idx = self.push(op, nh.rows as usize, nh.cols as usize, needs);
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let (av, bv) = (T::Lanes::splat(a), T::Lanes::splat(b));
         // `update3_with` ignores the old value of `out`: no copy first.
         dense::update3_with(
@@ -294,6 +289,53 @@ impl<T: Float> Tape<T> {
                 (bv * s).mul_add(f - h, av * h)
             },
         );
+        self.var(idx)
+    }
+
+    /// The mGRU cell in one node: `a·h + b·σ(z_g) ⊙ (tanh(z_f) − h)`, where `z = [z_f | z_g]`
+    /// (`rows × 2n`) holds the flow's and the gate's pre-activations side by side, as one
+    /// stacked product `h [W_0; W_z]ᵀ + …` makes them, and `h` is `rows × n`.
+    ///
+    /// ```text
+    /// ∂z_f = g b σ(z_g) tanh′(z_f),   ∂z_g = g b (tanh(z_f) − h) σ′(z_g),   ∂h = g (a − b σ(z_g))
+    /// ```
+    ///
+    /// # Panics
+    /// If `z` is not `rows × 2n` for `h` of `rows × n`, or `n = 0`.
+    ///
+    /// # Example
+    /// ```
+    /// use neurodyn::tape::Tape;
+    /// let mut t = Tape::<f64>::new();
+    /// let z = t.constant(1, 2, &[0.5, 0.0]); // z_f = 0.5, z_g = 0: σ = ½
+    /// let h = t.constant(1, 1, &[0.25]);
+    /// let y = t.gated_tanh(z, h, 0.0, 2.0); // σ(z_g)·2·(tanh z_f − h)
+    /// assert!((t.value(y)[0] - (0.5_f64.tanh() - 0.25)).abs() < 1e-15);
+    /// ```
+    #[track_caller]
+    pub fn gated_tanh(&mut self, z: Var, h: Var, a: T, b: T) -> Var {
+        let (iz, ih) = (self.id("gated_tanh", z), self.id("gated_tanh", h));
+        let (nz, nh) = (self.nodes[iz], self.nodes[ih]);
+        assert!(
+            nh.cols > 0 && nz.rows == nh.rows && nz.cols == 2 * nh.cols,
+            "gated_tanh: pre-activations {}×{} do not fit a state of {}×{} (expected {}×{})",
+            nz.rows,
+            nz.cols,
+            nh.rows,
+            nh.cols,
+            nh.rows,
+            2 * nh.cols
+        );
+        let op = Op::GatedTanh {
+            z: iz as u32,
+            h: ih as u32,
+            a,
+            b,
+        };
+        let (rows, n) = (nh.rows as usize, nh.cols as usize);
+        let idx = self.push(op, rows, n, nz.needs_grad || nh.needs_grad);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
+        dense::gated_tanh(out, &lo[nz.range()], &lo[nh.range()], n, a, b);
         self.var(idx)
     }
 
@@ -335,8 +377,7 @@ impl<T: Float> Tape<T> {
             x: ix as u32,
         };
         let idx = self.push(op, r, n, nw.needs_grad || nx.needs_grad);
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let (wv, xv) = (&lo[nw.range()], &lo[nx.range()]);
         if n > 0 {
             for (row, o) in out[..r * n].chunks_exact_mut(n).enumerate() {

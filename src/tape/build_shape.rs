@@ -1,7 +1,7 @@
 //! Recording: data movement (concatenation, slicing, transposition, broadcasting, detach).
 
 use super::op::Op;
-use super::{Tape, Var};
+use super::{Tape, Var, split_out};
 use crate::Float;
 
 impl<T: Float> Tape<T> {
@@ -21,8 +21,7 @@ impl<T: Float> Tape<T> {
             cols,
             needs,
         );
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let mut c0 = 0;
         for &(i, _) in &self.aux[start as usize..] {
             let n = self.nodes[i as usize];
@@ -53,8 +52,7 @@ impl<T: Float> Tape<T> {
             cols,
             needs,
         );
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let mut o = 0;
         for &(i, _) in &self.aux[start as usize..] {
             let n = self.nodes[i as usize];
@@ -124,8 +122,7 @@ impl<T: Float> Tape<T> {
             len,
             na.needs_grad,
         );
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         if len > 0 {
             for (o, src) in out
                 .chunks_exact_mut(len)
@@ -160,8 +157,7 @@ impl<T: Float> Tape<T> {
             c,
             na.needs_grad,
         );
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         out.copy_from_slice(&lo[na.off + start * c..na.off + (start + len) * c]);
         self.var(idx)
     }
@@ -173,8 +169,7 @@ impl<T: Float> Tape<T> {
         let na = self.nodes[ia];
         let (r, c) = (na.rows as usize, na.cols as usize);
         let idx = self.push(Op::Transpose(ia as u32), c, r, na.needs_grad);
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         transpose_into(out, &lo[na.range()], r, c);
         self.var(idx)
     }
@@ -194,8 +189,7 @@ impl<T: Float> Tape<T> {
         );
         let c = na.cols as usize;
         let idx = self.push(Op::BroadcastRows(ia as u32), rows, c, na.needs_grad);
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         if c > 0 {
             for o in out.chunks_exact_mut(c) {
                 o.copy_from_slice(&lo[na.range()]);
@@ -215,8 +209,7 @@ impl<T: Float> Tape<T> {
             na.cols as usize,
             false,
         );
-        let off = self.nodes[idx].off;
-        let (lo, out) = self.val.split_at_mut(off);
+        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         out.copy_from_slice(&lo[na.range()]);
         self.var(idx)
     }

@@ -90,6 +90,13 @@ impl<T> Node<T> {
     }
 }
 
+/// The values recorded before node `n` and `n`'s own storage (its output, to be written).
+#[inline(always)]
+pub(crate) fn split_out<'a, T>(val: &'a mut [T], n: &Node<T>) -> (&'a mut [T], &'a mut [T]) {
+    let (lo, hi) = val.split_at_mut(n.off);
+    (lo, &mut hi[..n.len()])
+}
+
 /// One queued weight-gradient product, flushed when the backward pass reaches its target.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Deferred {
@@ -106,7 +113,12 @@ pub(crate) struct Deferred {
 #[derive(Debug)]
 pub struct Tape<T: Float> {
     pub(crate) nodes: Vec<Node<T>>,
+    /// The value arena; `val[..used]` holds the recorded nodes. What lies beyond is memory of
+    /// earlier, rewound recordings, kept so that re-recording writes it without zero-filling it
+    /// first: every op overwrites its whole output (debug builds fill new nodes with NaN to
+    /// prove it).
     pub(crate) val: Vec<T>,
+    pub(crate) used: usize,
     pub(crate) grad: Vec<T>,
     /// Whether `grad` of a node holds its gradient (set on its first contribution); the others
     /// read as zero.
@@ -144,6 +156,7 @@ impl<T: Float> Tape<T> {
         Self {
             nodes: Vec::with_capacity(nodes),
             val: Vec::with_capacity(values),
+            used: 0,
             grad: Vec::new(),
             grad_ready: Vec::new(),
             zero_grad: Vec::new(),
@@ -163,7 +176,7 @@ impl<T: Float> Tape<T> {
     /// one panics).
     pub fn clear(&mut self) {
         self.nodes.clear();
-        self.val.clear();
+        self.used = 0;
         self.aux.clear();
         self.grad_ready.clear();
         self.wt_cache.iter_mut().for_each(|e| e.0 = u32::MAX);
@@ -180,7 +193,7 @@ impl<T: Float> Tape<T> {
     pub fn mark(&self) -> Mark {
         Mark {
             nodes: self.nodes.len(),
-            vals: self.val.len(),
+            vals: self.used,
             aux: self.aux.len(),
             tag: self.tag,
         }
@@ -198,7 +211,7 @@ impl<T: Float> Tape<T> {
             "rewind: mark from another tape, from before clear(), or past the end"
         );
         self.nodes.truncate(m.nodes);
-        self.val.truncate(m.vals);
+        self.used = m.vals;
         self.aux.truncate(m.aux);
         let end = m.nodes as u32;
         self.wt_cache
@@ -219,7 +232,7 @@ impl<T: Float> Tape<T> {
 
     /// Number of scalars stored in the value arena.
     pub fn num_values(&self) -> usize {
-        self.val.len()
+        self.used
     }
 
     /// Checks that `v` belongs to this tape and returns its node index.
@@ -294,16 +307,23 @@ impl<T: Float> Tape<T> {
         self.nodes[self.id("needs_grad", v)].needs_grad
     }
 
-    /// Appends a node with uninitialised-to-zero storage and returns its index.
+    /// Appends a node and returns its index. Its storage holds stale values (zeros, or NaN in
+    /// debug builds): the op must write all of it.
     #[inline(always)]
     pub(crate) fn push(&mut self, op: Op<T>, rows: usize, cols: usize, needs_grad: bool) -> usize {
-        let off = self.val.len();
+        let off = self.used;
         assert!(
             rows <= u32::MAX as usize && cols <= u32::MAX as usize,
             "{}: shape {rows}×{cols} too large",
             op.name()
         );
-        self.val.resize(off + rows * cols, T::ZERO);
+        self.used = off + rows * cols;
+        if self.val.len() < self.used {
+            self.val.resize(self.used, T::ZERO);
+        }
+        if cfg!(debug_assertions) {
+            self.val[off..self.used].fill(T::NAN);
+        }
         self.nodes.push(Node {
             op,
             off,

@@ -49,9 +49,10 @@ pub enum Axis {
 pub enum Op<T> {
     /// Input data or a free variable (no parents).
     Leaf,
-    /// A copy of a parameter; `store_off` is its offset in the `ParamStore`.
+    /// A copy of a parameter (or of consecutive parameters, [`Tape::param_span`](super::Tape::param_span));
+    /// `store_off` is its offset in the `ParamStore`.
     Param {
-        /// Which parameter.
+        /// Which parameter (the first of a span).
         id: ParamId,
         /// Its offset in the store (and in `Grads`).
         store_off: usize,
@@ -153,6 +154,18 @@ pub enum Op<T> {
     BroadcastRows(u32),
     /// A copy of `x` through which no gradient flows.
     Detach(u32),
+    /// The mGRU cell `a·h + b·σ(z_g) ⊙ (tanh(z_f) − h)` with `z = [z_f | z_g]` (`rows × 2n`,
+    /// from one stacked product), `h` and the output `rows × n`.
+    GatedTanh {
+        /// Stacked pre-activations `[z_f | z_g]`.
+        z: u32,
+        /// State.
+        h: u32,
+        /// Coefficient of `h`.
+        a: T,
+        /// Coefficient of the gated difference.
+        b: T,
+    },
     /// `out_r = Σ_k w_rk · x_{r mod Rx}[k·N .. (k+1)·N]`: each row of `w` (`R × K`) mixes the
     /// K blocks of a row of `x` (`Rx × K·N`, `R` a multiple of `Rx`, so `x` is shared by
     /// `R / Rx` row blocks without being copied); output `R × N`.
@@ -190,6 +203,10 @@ impl<T: Copy> Op<T> {
             Op::MixRows { w, x } => {
                 f(w);
                 f(x);
+            }
+            Op::GatedTanh { z, h, .. } => {
+                f(z);
+                f(h);
             }
             Op::MatMul { a, b, c, .. } => {
                 f(a);
@@ -265,6 +282,7 @@ impl<T> Op<T> {
             Op::BroadcastRows(_) => "broadcast_rows",
             Op::Detach(_) => "detach",
             Op::Gated { .. } => "gated",
+            Op::GatedTanh { .. } => "gated_tanh",
             Op::MixRows { .. } => "mix_rows",
         }
     }

@@ -137,14 +137,16 @@ fn special_cases_have_the_right_parameters() {
     };
     let mgru = config(4, 2, 1, vec![], true, Activation::Relu);
     assert_eq!(mgru.kind_name(), "mGRU");
+    // With a gate, the first flow layer's and the gate's blocks are adjacent pairs (the stacked
+    // product of the mGRU cell records each pair as one node).
     assert_eq!(
         names(mgru),
         [
             "flow.0.W",
-            "flow.0.U",
-            "flow.0.b",
             "gate.W",
+            "flow.0.U",
             "gate.U",
+            "flow.0.b",
             "gate.b",
             "readout.W",
             "readout.b",

@@ -326,3 +326,160 @@ proptest! {
         });
     }
 }
+
+/// The fused mGRU cell (`dense::gated_tanh` and its VJP) against a plain loop over the scalar
+/// references, in f64: forward value and all three accumulated gradients, with only `gz` or only
+/// `gh` wanted too. `n` from 1 to 40 takes every tail of 8 and 16 lanes; the pre-activations
+/// reach ±40, so `tanh′` and `σ′` are checked deep in their tails (relative to their own size).
+fn check_gated_tanh<T: Float>(rows: usize, n: usize, seed: u64) {
+    let zr: Vec<T> = uniform(seed, rows * 2 * n, -1.0, 1.0);
+    // mostly moderate values, every seventh one large
+    let z: Vec<T> = zr
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if i % 7 == 3 {
+                v * T::from_f64(40.0)
+            } else {
+                v * T::from_f64(3.0)
+            }
+        })
+        .collect();
+    let h: Vec<T> = uniform(seed + 1, rows * n, -1.5, 1.5);
+    let g: Vec<T> = uniform(seed + 2, rows * n, -1.0, 1.0);
+    // Accumulate onto zeros for even seeds, so that each gradient is checked relative to its
+    // own size (tails included), onto random values for odd ones.
+    let start = |s: u64, len: usize| -> Vec<T> {
+        if seed.is_multiple_of(2) {
+            vec![T::ZERO; len]
+        } else {
+            uniform(s, len, -0.5, 0.5)
+        }
+    };
+    let (gz0, gh0) = (start(seed + 3, rows * 2 * n), start(seed + 4, rows * n));
+    let (a, b) = (T::from_f64(0.3), T::from_f64(1.7));
+    let f64s = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<f64>>();
+    let (zd, hd, gd) = (f64s(&z), f64s(&h), f64s(&g));
+    let (ad, bd) = (a.to_f64(), b.to_f64());
+    // reference, in f64 from the same inputs
+    let (mut y_ref, mut y_sc) = (vec![0.0; rows * n], vec![0.0; rows * n]);
+    let (mut gz_ref, mut gz_sc) = (f64s(&gz0), vec![0.0; rows * 2 * n]);
+    let (mut gh_ref, mut gh_sc) = (f64s(&gh0), vec![0.0; rows * n]);
+    for r in 0..rows {
+        for j in 0..n {
+            let (zf, zg) = (zd[r * 2 * n + j], zd[r * 2 * n + n + j]);
+            let (hh, gg) = (hd[r * n + j], gd[r * n + j]);
+            let f = zf.tanh();
+            let fp = reference::unary(dense::Unary::TanhPrime, zf);
+            let s = reference::sigmoid(zg);
+            let sp = reference::unary(dense::Unary::SigmoidPrime, zg);
+            y_ref[r * n + j] = ad * hh + bd * s * (f - hh);
+            y_sc[r * n + j] = (ad * hh).abs() + (bd * s).abs() * (f.abs() + hh.abs());
+            let (i_f, i_g) = (r * 2 * n + j, r * 2 * n + n + j);
+            gz_ref[i_f] += gg * bd * s * fp;
+            gz_sc[i_f] = gz_ref[i_f].abs().max((gg * bd * s * fp).abs());
+            gz_ref[i_g] += gg * bd * (f - hh) * sp;
+            gz_sc[i_g] = gz_ref[i_g]
+                .abs()
+                .max((gg * bd * sp).abs() * (f.abs() + hh.abs()));
+            gh_ref[r * n + j] += gg * (ad - bd * s);
+            gh_sc[r * n + j] = gh_ref[r * n + j]
+                .abs()
+                .max(gg.abs() * (ad.abs() + (bd * s).abs()));
+        }
+    }
+    let tol = eps::<T>(64.0);
+    let to_t = |v: &[f64]| v.iter().map(|&x| T::from_f64(x)).collect::<Vec<T>>();
+    let mut y = vec![T::NAN; rows * n];
+    dense::gated_tanh(&mut y, &z, &h, n, a, b);
+    assert_close_scaled(
+        &format!("gated_tanh {rows}×{n}"),
+        &y,
+        &to_t(&y_ref),
+        &y_sc,
+        tol,
+    );
+    let (mut gz, mut gh) = (gz0.clone(), gh0.clone());
+    dense::gated_tanh_vjp(Some(&mut gz), Some(&mut gh), &g, &z, &h, n, a, b);
+    assert_close_scaled(
+        &format!("gated_tanh_vjp gz {rows}×{n}"),
+        &gz,
+        &to_t(&gz_ref),
+        &gz_sc,
+        tol,
+    );
+    assert_close_scaled(
+        &format!("gated_tanh_vjp gh {rows}×{n}"),
+        &gh,
+        &to_t(&gh_ref),
+        &gh_sc,
+        tol,
+    );
+    // one gradient wanted: the same values
+    let mut gz_only = gz0.clone();
+    dense::gated_tanh_vjp(Some(&mut gz_only), None, &g, &z, &h, n, a, b);
+    assert_eq!(
+        f64s(&gz_only),
+        f64s(&gz),
+        "gz alone differs from gz with gh"
+    );
+    let mut gh_only = gh0.clone();
+    dense::gated_tanh_vjp(None, Some(&mut gh_only), &g, &z, &h, n, a, b);
+    assert_eq!(
+        f64s(&gh_only),
+        f64s(&gh),
+        "gh alone differs from gh with gz"
+    );
+}
+
+#[test]
+fn gated_tanh_every_tail() {
+    for_each_float!(T => {
+        for n in 1..=40 {
+            for rows in [1, 3] {
+                check_gated_tanh::<T>(rows, n, (n * 10 + rows) as u64);
+                check_gated_tanh::<T>(rows, n, (n * 10 + rows + 1) as u64);
+            }
+        }
+    });
+}
+
+#[test]
+fn gated_tanh_special_values() {
+    // ±0, saturation, far tails, ±∞ and NaN in both halves: finite where the maths is.
+    let vals = [
+        0.0,
+        -0.0,
+        19.0,
+        -19.0,
+        25.0,
+        44.5,
+        -44.5,
+        300.0,
+        -400.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for_each_float!(T => {
+        let n = vals.len();
+        let zf: Vec<T> = vals.iter().map(|&v| T::from_f64(v)).collect();
+        let mut z = zf.clone();
+        z.extend(zf.iter().rev());
+        let h = vec![T::from_f64(0.5); n];
+        let mut y = vec![T::ZERO; n];
+        dense::gated_tanh(&mut y, &z, &h, n, T::ZERO, T::ONE);
+        let (mut gz, mut gh) = (vec![T::ZERO; 2 * n], vec![T::ZERO; n]);
+        dense::gated_tanh_vjp(Some(&mut gz), Some(&mut gh), &vec![T::ONE; n], &z, &h, n, T::ZERO, T::ONE);
+        for j in 0..n {
+            let (f, s) = (zf[j].to_f64().tanh(), reference::sigmoid(z[n + j].to_f64()));
+            let want = s * (f - 0.5);
+            assert!((y[j].to_f64() - want).abs() <= 1e-6, "{} y[{j}] = {:?}, want {want}", T::NAME, y[j].to_f64());
+            for v in [gz[j], gz[n + j], gh[j]] {
+                assert!(v.is_finite() && v.to_f64().abs() <= 1.0, "{} gradient {j}: {:?}", T::NAME, v.to_f64());
+            }
+        }
+        let mut y = vec![T::ZERO; 1];
+        dense::gated_tanh(&mut y, &[T::NAN, T::ZERO], &[T::ZERO], 1, T::ZERO, T::ONE);
+        assert!(y[0].is_nan(), "NaN in, NaN out");
+    });
+}

@@ -76,6 +76,16 @@ proptest! {
         check_op("add_scaled", &[sh(r, c, R), sh(r, c, R)], seed, |t, v| t.add_scaled(v[0], v[1], 0.37));
         check_op("gated", &[sh(r, c, R), sh(r, c, R), sh(r, c, R)], seed, |t, v| t.gated(v[0], v[1], v[2], 0.3, 1.7));
         check_op("gated (f = h)", &[sh(r, c, R), sh(r, c, R)], seed, |t, v| t.gated(v[0], v[1], v[1], 1.0, 0.5));
+        check_op("gated_tanh", &[sh(r, 2 * c, (-3.0, 3.0)), sh(r, c, R)], seed, |t, v| t.gated_tanh(v[0], v[1], 0.3, 1.7));
+        // only one operand wants a gradient: the other is a constant copy
+        check_op("gated_tanh (h constant)", &[sh(r, 2 * c, (-3.0, 3.0))], seed, |t, v| {
+            let h = t.constant(r, c, &uniform::<f64>(seed + 3, r * c, -2.0, 2.0));
+            t.gated_tanh(v[0], h, 1.0, 0.5)
+        });
+        check_op("gated_tanh (z constant)", &[sh(r, c, R)], seed, |t, v| {
+            let z = t.constant(r, 2 * c, &uniform::<f64>(seed + 3, r * 2 * c, -3.0, 3.0));
+            t.gated_tanh(z, v[0], 1.0, 0.5)
+        });
         check_op("lin_comb", &[sh(r, c, R), sh(r, c, R), sh(r, c, R)], seed, |t, v| {
             t.lin_comb(&[(v[0], 0.5), (v[1], -1.25), (v[2], 2.0), (v[0], 0.125)])
         });
@@ -165,4 +175,41 @@ proptest! {
         check_op("transpose", &[sh(r, c, R)], seed, |t, v| t.transpose(v[0]));
         check_op("broadcast_rows", &[sh(1, c, R)], seed, |t, v| t.broadcast_rows(v[0], r));
     }
+}
+
+#[test]
+fn param_span_gradients_reach_every_part() {
+    // Two adjacent parameters read as one 3×3 weight, used twice as `x Wᵀ` (the transposed
+    // cache and the deferred weight-gradient GEMM), and once elementwise.
+    let mut store = ParamStore::<f64>::new();
+    let a = store.add("a", 2, 3, &uniform(1, 6, -1.0, 1.0)).unwrap();
+    let b = store.add("b", 1, 3, &uniform(2, 3, -1.0, 1.0)).unwrap();
+    let x = uniform::<f64>(3, 4 * 3, -1.0, 1.0);
+    let report = gradcheck(
+        &store,
+        |tape, s| {
+            let w = tape.param_span(s, &[a, b], 3, 3);
+            let xv = tape.constant(4, 3, &x);
+            let y1 = tape.linear(xv, w, None);
+            let y2 = tape.linear(y1, w, None);
+            let y = tape.tanh(y2);
+            let wsq = tape.mul(w, w);
+            let l1 = tape.sum(y);
+            let l2 = tape.sum(wsq);
+            tape.add(l1, l2)
+        },
+        &GradCheckOptions::default(),
+    );
+    assert!(report.passed, "{report}");
+}
+
+#[test]
+#[should_panic(expected = "does not follow")]
+fn param_span_rejects_parameters_that_are_not_adjacent() {
+    let mut store = ParamStore::<f64>::new();
+    let a = store.add("a", 1, 2, &[1.0, 2.0]).unwrap();
+    let _ = store.add("between", 1, 1, &[0.0]).unwrap();
+    let b = store.add("b", 1, 2, &[3.0, 4.0]).unwrap();
+    let mut t = Tape::new();
+    let _ = t.param_span(&store, &[a, b], 2, 2);
 }

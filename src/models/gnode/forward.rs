@@ -18,16 +18,57 @@ pub struct GnodeVars {
     out_b: Var,
     h0: Option<Var>,
     h0_affine: Option<(Var, Var)>,
+    cell: Option<CellVars>,
+}
+
+/// The mGRU cell's stacked parameters (gated, `flow = []`): `[W_0; W_z]` (`2N × N`),
+/// `[U_0; U_z]` (`2N × I`) and `[b_0 b_z]` (`1 × 2N`), one node each, so that a stage takes
+/// one product `h [W_0; W_z]ᵀ` and one fused [`Tape::gated_tanh`].
+#[derive(Clone, Copy, Debug)]
+struct CellVars {
+    w: Var,
+    u: Option<Var>,
+    b: Var,
 }
 
 /// The input-dependent parts of F's first layer and of the gate for one input value:
-/// `x U_0ᵀ + b_0` and `x U_zᵀ + b_z` (computed once per input bin, reused by every stage).
+/// `x U_0ᵀ + b_0` and `x U_zᵀ + b_z` (computed once per input bin, reused by every stage). For
+/// the mGRU cell (gated, `flow = []`) the two side by side, `x [U_0; U_z]ᵀ + [b_0 b_z]`
+/// (`batch × 2N`), as the stacked product of a stage takes them.
 #[derive(Clone, Copy, Debug)]
 pub struct Drive {
-    /// `x U_0ᵀ + b_0` (`batch × w_1`).
-    pub flow: Var,
-    /// `x U_zᵀ + b_z` (`batch × N`), when gated.
-    pub gate: Option<Var>,
+    /// `x U_0ᵀ + b_0` (`batch × w_1`), unless stacked.
+    flow: Option<Var>,
+    /// `x U_zᵀ + b_z` (`batch × N`), when gated and not stacked.
+    gate: Option<Var>,
+    /// `[x U_0ᵀ + b_0 | x U_zᵀ + b_z]` for the mGRU cell.
+    cell: Option<Var>,
+}
+
+impl Drive {
+    /// The flow's drive `x U_0ᵀ + b_0` (a copy out of the stacked drive for the mGRU cell).
+    fn flow<T: Float>(&self, tape: &mut Tape<T>) -> Var {
+        match (self.flow, self.cell) {
+            (Some(f), _) => f,
+            (None, Some(c)) => {
+                let n = tape.shape(c).1 / 2;
+                tape.slice_cols(c, 0, n)
+            }
+            (None, None) => unreachable!("internal: a drive has a flow part"),
+        }
+    }
+
+    /// The gate's drive `x U_zᵀ + b_z`, if gated.
+    fn gate<T: Float>(&self, tape: &mut Tape<T>) -> Option<Var> {
+        match (self.gate, self.cell) {
+            (Some(g), _) => Some(g),
+            (None, Some(c)) => {
+                let n = tape.shape(c).1 / 2;
+                Some(tape.slice_cols(c, n, n))
+            }
+            (None, None) => None,
+        }
+    }
 }
 
 impl<T: Float> Gnode<T> {
@@ -48,7 +89,20 @@ impl<T: Float> Gnode<T> {
             "record_from: the store's layout differs from the model's"
         );
         let ids = &self.ids;
+        let n = self.cfg.hidden;
+        let cell = match ids.gate {
+            Some((gw, gu, gb)) if self.cfg.flow.is_empty() => Some(CellVars {
+                w: tape.param_span(s, &[ids.flow_w[0], gw], 2 * n, n),
+                u: ids
+                    .flow_u
+                    .zip(gu)
+                    .map(|(fu, gu)| tape.param_span(s, &[fu, gu], 2 * n, self.cfg.inputs)),
+                b: tape.param_span(s, &[ids.flow_b[0], gb], 1, 2 * n),
+            }),
+            _ => None,
+        };
         GnodeVars {
+            cell,
             flow_w: ids.flow_w.iter().map(|&id| tape.param(s, id)).collect(),
             flow_b: ids.flow_b.iter().map(|&id| tape.param(s, id)).collect(),
             flow_u: ids.flow_u.map(|id| tape.param(s, id)),
@@ -72,15 +126,24 @@ impl<T: Float> Gnode<T> {
             Some(u) => tape.linear(x, u, Some(bias)),
             None => tape.broadcast_rows(bias, b),
         };
-        Drive {
-            flow: affine(tape, v.flow_u, v.flow_b[0]),
-            gate: v.gate_b.map(|gb| affine(tape, v.gate_u, gb)),
+        match v.cell {
+            Some(c) => Drive {
+                flow: None,
+                gate: None,
+                cell: Some(affine(tape, c.u, c.b)),
+            },
+            None => Drive {
+                flow: Some(affine(tape, v.flow_u, v.flow_b[0])),
+                gate: v.gate_b.map(|gb| affine(tape, v.gate_u, gb)),
+                cell: None,
+            },
         }
     }
 
     /// `F(h, x)` given the drive of `x`.
     pub fn flow(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var, d: &Drive) -> Var {
-        let pre = tape.linear(h, v.flow_w[0], Some(d.flow));
+        let drive = d.flow(tape);
+        let pre = tape.linear(h, v.flow_w[0], Some(drive));
         let cfg = self.config();
         if cfg.flow.is_empty() {
             return tape.tanh(pre);
@@ -100,7 +163,8 @@ impl<T: Float> Gnode<T> {
 
     /// The gate's pre-activation `h W_zᵀ + x U_zᵀ + b_z`, if the model has one.
     pub fn gate_pre(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var, d: &Drive) -> Option<Var> {
-        let (w, dz) = (v.gate_w?, d.gate?);
+        let w = v.gate_w?;
+        let dz = d.gate(tape)?;
         Some(tape.linear(h, w, Some(dz)))
     }
 
@@ -110,8 +174,13 @@ impl<T: Float> Gnode<T> {
         Some(tape.sigmoid(pre))
     }
 
-    /// `a·h + b·G ⊙ (F − h)` (nODE: `a·h + b·(F − h)`), one fused node.
+    /// `a·h + b·G ⊙ (F − h)` (nODE: `a·h + b·(F − h)`), one fused node; the mGRU cell with
+    /// one product for both pre-activations.
     fn update(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var, d: &Drive, a: f64, b: f64) -> Var {
+        if let (Some(c), Some(dc)) = (v.cell, d.cell) {
+            let z = tape.linear(h, c.w, Some(dc));
+            return tape.gated_tanh(z, h, T::from_f64(a), T::from_f64(b));
+        }
         let f = self.flow(tape, v, h, d);
         match self.gate_pre(tape, v, h, d) {
             Some(z) => tape.gated(z, f, h, T::from_f64(a), T::from_f64(b)),

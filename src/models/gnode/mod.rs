@@ -203,39 +203,53 @@ impl<T: Float> Gnode<T> {
                 .add(name, r, c, &v)
                 .expect("internal: fresh, finite, well-shaped parameter")
         };
+        // Values are drawn in SPEC order (every flow layer, then the gate), whatever the
+        // layout below, so that a seed always gives the same model.
         let mut widths = cfg.flow.clone();
         widths.push(n);
-        let (mut flow_w, mut flow_b) = (Vec::new(), Vec::new());
-        let mut flow_u = None;
         let mut fan_in = n;
-        for (l, &w) in widths.iter().enumerate() {
-            flow_w.push(add(
-                &mut store,
-                &format!("flow.{l}.W"),
-                w,
-                fan_in,
-                weight(rng, w, fan_in),
-            ));
-            if l == 0 && i > 0 {
-                flow_u = Some(add(&mut store, "flow.0.U", w, i, weight(rng, w, i)));
+        let layers: Vec<_> = widths
+            .iter()
+            .enumerate()
+            .map(|(l, &w)| {
+                let wv = weight(rng, w, fan_in);
+                let uv = (l == 0 && i > 0).then(|| weight(rng, w, i));
+                let bv = init::small_bias(rng, w);
+                let fin = std::mem::replace(&mut fan_in, w);
+                (w, fin, wv, uv, bv)
+            })
+            .collect();
+        let mut gate_vals = cfg.gate.then(|| {
+            let wv = weight(rng, n, n);
+            let uv = (i > 0).then(|| weight(rng, n, i));
+            (wv, uv, init::small_bias(rng, n))
+        });
+        // Layout: with a gate, the first flow layer's and the gate's weights, input weights and
+        // biases are adjacent pairs, so that one stacked product serves both
+        // (`Tape::param_span`).
+        let (mut flow_w, mut flow_b) = (Vec::new(), Vec::new());
+        let (mut flow_u, mut gate) = (None, None);
+        for (l, (w, fin, wv, uv, bv)) in layers.into_iter().enumerate() {
+            if let Some((gw, gu, gb)) = gate_vals.take() {
+                flow_w.push(add(&mut store, "flow.0.W", w, fin, wv));
+                let gw = add(&mut store, "gate.W", n, n, gw);
+                let gu = match (uv, gu) {
+                    (Some(uv), Some(gu)) => {
+                        flow_u = Some(add(&mut store, "flow.0.U", w, i, uv));
+                        Some(add(&mut store, "gate.U", n, i, gu))
+                    }
+                    _ => None,
+                };
+                flow_b.push(add(&mut store, "flow.0.b", 1, w, bv));
+                gate = Some((gw, gu, add(&mut store, "gate.b", 1, n, gb)));
+                continue;
             }
-            flow_b.push(add(
-                &mut store,
-                &format!("flow.{l}.b"),
-                1,
-                w,
-                init::small_bias(rng, w),
-            ));
-            fan_in = w;
+            flow_w.push(add(&mut store, &format!("flow.{l}.W"), w, fin, wv));
+            if let Some(uv) = uv {
+                flow_u = Some(add(&mut store, "flow.0.U", w, i, uv));
+            }
+            flow_b.push(add(&mut store, &format!("flow.{l}.b"), 1, w, bv));
         }
-        let gate = if cfg.gate {
-            let gw = add(&mut store, "gate.W", n, n, weight(rng, n, n));
-            let gu = (i > 0).then(|| add(&mut store, "gate.U", n, i, weight(rng, n, i)));
-            let gb = add(&mut store, "gate.b", 1, n, init::small_bias(rng, n));
-            Some((gw, gu, gb))
-        } else {
-            None
-        };
         let out_w = add(
             &mut store,
             "readout.W",
