@@ -50,6 +50,9 @@ const DIRECT_MAX_K: usize = 512;
 /// products along k: a register tile would leave most of its lanes empty.
 const DOTS_MAX_N: usize = 4;
 const DOTS_MIN_K: usize = 64;
+/// Up to this many rows of C, a single product deeper than `DIRECT_MAX_K` with a row-major `B`
+/// is taken by the direct path in depth chunks: packing `B` would cost as much as the FMAs.
+const DIRECT_CHUNKED_MAX_M: usize = 64;
 /// Below this many multiply-adds the unpacked path is used.
 const SMALL: usize = 4096;
 /// Above this many multiply-adds `Par::Rayon` splits the rows of C.
@@ -154,12 +157,38 @@ fn run_seq<T: Float>(
     } else if segs.count() == 1 && n <= DOTS_MAX_N && ktot >= DOTS_MIN_K && segs.get(0).0.cs == 1 {
         let (a, b) = segs.get(0);
         dots(dst, accum, alpha, a, b, row0);
+    } else if segs.count() == 1
+        && segs.get(0).1.cs == 1
+        && ktot > DIRECT_MAX_K
+        && m_full <= DIRECT_CHUNKED_MAX_M
+    {
+        direct_chunked(dst, accum, alpha, segs.get(0), row0);
     } else if (0..segs.count()).all(|s| segs.get(s).1.cs == 1)
         && ((segs.count() == 1 && ktot <= DIRECT_MAX_K) || m_full * n <= DIRECT_SEGS_MAX_MN)
     {
         direct(dst, accum, alpha, segs, row0);
     } else {
         packed(dst, accum, alpha, segs, row0);
+    }
+}
+
+/// `A·B` for few rows and a deep row-major `B`: the direct path over depth chunks of
+/// `DIRECT_MAX_K`, accumulating into C.
+fn direct_chunked<T: Float>(
+    mut dst: MatMut<'_, T>,
+    accum: Accum,
+    alpha: T,
+    (a, b): (MatRef<'_, T>, MatRef<'_, T>),
+    row0: usize,
+) {
+    for k0 in (0..a.cols).step_by(DIRECT_MAX_K) {
+        let kc = DIRECT_MAX_K.min(a.cols - k0);
+        let sub = [(
+            MatRef::from_strides(&a.data[k0 * a.cs..], a.rows, kc, a.rs, a.cs),
+            MatRef::from_strides(&b.data[k0 * b.rs..], kc, b.cols, b.rs, b.cs),
+        )];
+        let acc = if k0 == 0 { accum } else { Accum::Add };
+        direct(dst.rb(), acc, alpha, &sub[..], row0);
     }
 }
 

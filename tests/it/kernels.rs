@@ -260,6 +260,24 @@ fn gemm_few_columns_deep_rows() {
 }
 
 #[test]
+fn gemm_few_rows_deeper_than_one_direct_pass() {
+    // m ≤ 64, k > 512, row-major B: the direct path in depth chunks (the stacked weights of a
+    // wide mGRU cell); k = 513 leaves a one-deep last chunk, 1100 three chunks.
+    for (m, n, k) in [
+        (1, 40, 513),
+        (7, 33, 1100),
+        (32, 64, 1024),
+        (64, 17, 777),
+        (65, 20, 600),
+    ] {
+        for accum in [Accum::Add, Accum::Replace] {
+            check_gemm::<f64>(m, n, k, false, false, accum, Par::Seq, (m * n + k) as u64);
+            check_gemm::<f32>(m, n, k, true, false, accum, Par::Seq, (m + n * k) as u64);
+        }
+    }
+}
+
+#[test]
 fn gemm_segments_take_both_paths() {
     // small C: the direct path (blocks of whole segments; a deep segment alone); large C: packed
     for_each_float!(T => {
