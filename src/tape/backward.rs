@@ -43,7 +43,11 @@ impl<T: Float> Tape<T> {
         // Gradients are zeroed lazily, on a node's first contribution, while its slice is about
         // to be written anyway (no pass over the whole tape's worth of memory).
         let len = rn.off + rn.len();
-        if self.grad.len() < len {
+        if self.grad.capacity() < len {
+            // The old contents never matter (see above): a fresh zeroed allocation, whose pages
+            // are not touched until a gradient is written there, instead of copying and filling.
+            self.grad = vec![T::ZERO; len];
+        } else if self.grad.len() < len {
             self.grad.resize(len, T::ZERO);
         } else {
             self.grad.truncate(len);
