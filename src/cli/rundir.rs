@@ -231,14 +231,17 @@ pub fn save_train_state(
     Ok(())
 }
 
-/// Reads what [`save_train_state`] wrote: the parameters and the state to resume from.
+/// Reads what [`save_train_state`] wrote: the parameters and the state to resume from, with
+/// the flat optimiser state and best parameters in the layout of `store` (the model that
+/// resumes), whatever parameter order the checkpoint was written in.
 ///
 /// # Errors
-/// A missing file, or one without the training state.
+/// A missing file, one without the training state, or one whose parameters are not `store`'s.
 pub fn load_train_state(
     path: &Path,
     kind: crate::train::OptimizerKind,
     weight_decay: f64,
+    store: &ParamStore<f32>,
 ) -> Result<
     (
         Vec<crate::models::gnode::NamedParam<f32>>,
@@ -259,8 +262,15 @@ pub fn load_train_state(
         .into_iter()
         .filter(|(n, ..)| !n.starts_with("__"))
         .collect();
-    let m = get("__opt_m__")?.to_f32_vec();
-    let v = get("__opt_v__")?.to_f32_vec();
+    // The flat vectors follow the parameters' order in the file (the store's when it was
+    // written; gated gnODEs changed layout once): move them into `store`'s order by name.
+    let saved: Vec<(String, usize)> = params
+        .iter()
+        .map(|(n, r, c, _)| (n.clone(), r * c))
+        .collect();
+    let reorder = |what: &str, flat: Vec<f32>| to_store_order(flat, &saved, store, path, what);
+    let m = reorder("__opt_m__", get("__opt_m__")?.to_f32_vec())?;
+    let v = reorder("__opt_v__", get("__opt_v__")?.to_f32_vec())?;
     let t = get("__opt_t__")?
         .to_f64_vec()
         .first()
@@ -268,7 +278,7 @@ pub fn load_train_state(
         .unwrap_or(0.0) as u64;
     let mut optimizer = crate::train::Optimizer::new(kind, m.len(), weight_decay)?;
     optimizer.set_state(t, &m, &v)?;
-    let best_params = get("__best_params__")?.to_f32_vec();
+    let best_params = reorder("__best_params__", get("__best_params__")?.to_f32_vec())?;
     let es = get("__best_epoch_since__")?.to_f64_vec();
     let best = npz.get("__best_eval__").ok().map(|a| {
         let e = a.to_f64_vec();
@@ -287,6 +297,48 @@ pub fn load_train_state(
         since_best: es.get(1).copied().unwrap_or(0.0) as usize,
     };
     Ok((params, resume))
+}
+
+/// A flat per-parameter vector written in the parameter order `saved` (`(name, length)`),
+/// rearranged into `store`'s order by name.
+fn to_store_order(
+    flat: Vec<f32>,
+    saved: &[(String, usize)],
+    store: &ParamStore<f32>,
+    path: &Path,
+    what: &str,
+) -> Result<Vec<f32>, crate::Error> {
+    let bad = |why: String| {
+        crate::Error::from(crate::ConfigError::new(
+            format!("{}: {what}", path.display()),
+            why,
+        ))
+    };
+    let total: usize = saved.iter().map(|(_, l)| l).sum();
+    if flat.len() != total || total != store.len() {
+        return Err(bad(format!(
+            "{} values for parameters of {total} (the model has {})",
+            flat.len(),
+            store.len()
+        )));
+    }
+    let mut out = vec![0.0; total];
+    let mut off = 0;
+    for (name, len) in saved {
+        let id = store
+            .id(name)
+            .ok_or_else(|| bad(format!("the model has no parameter {name}")))?;
+        let info = store.info(id);
+        if info.len() != *len {
+            return Err(bad(format!(
+                "{name} has {len} values, the model's {}",
+                info.len()
+            )));
+        }
+        out[info.range()].copy_from_slice(&flat[off..off + len]);
+        off += len;
+    }
+    Ok(out)
 }
 
 /// Keeps the header and the first `epochs` rows of `metrics.csv` (after resuming).
@@ -329,4 +381,59 @@ pub fn load_checkpoint(
         params.push((name.clone(), r, c, a.to_f32_vec()));
     }
     Ok((params, epoch))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::{EpochState, Optimizer, OptimizerKind};
+
+    /// A store with `names` in this order, parameter `k` of length `k + 1` holding `base + k`.
+    fn store(names: &[&str], base: f32) -> ParamStore<f32> {
+        let mut s = ParamStore::new();
+        for name in names {
+            let k = ["a", "b", "c"].iter().position(|n| n == name).unwrap();
+            s.add(name, 1, k + 1, &vec![base + k as f32; k + 1])
+                .unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn resume_state_follows_the_resuming_models_layout() {
+        // Written by a model with layout a, b, c; read by one with c, a, b (as a gated gnODE's
+        // layout changed once): every flat vector must land on its parameter by name.
+        let dir = std::env::temp_dir().join(format!("nd-resume-order-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("last.npz");
+        let old = store(&["a", "b", "c"], 10.0);
+        let mut opt = Optimizer::new(OptimizerKind::Adam, old.len(), 0.0).unwrap();
+        let m: Vec<f32> = store(&["a", "b", "c"], 20.0).as_slice().to_vec();
+        let v: Vec<f32> = store(&["a", "b", "c"], 30.0).as_slice().to_vec();
+        opt.set_state(7, &m, &v).unwrap();
+        let best = store(&["a", "b", "c"], 40.0).as_slice().to_vec();
+        let st = EpochState {
+            epoch: 3,
+            optimizer: &opt,
+            best_params: &best,
+            best: None,
+            best_epoch: 2,
+            since_best: 1,
+        };
+        save_train_state(&path, &old, &st).unwrap();
+        let new = store(&["c", "a", "b"], 0.0);
+        let (_, r) = load_train_state(&path, OptimizerKind::Adam, 0.0, &new).unwrap();
+        let (t, m2, v2) = r.optimizer.state();
+        assert_eq!(t, 7);
+        assert_eq!(m2, store(&["c", "a", "b"], 20.0).as_slice());
+        assert_eq!(v2, store(&["c", "a", "b"], 30.0).as_slice());
+        assert_eq!(r.best_params, store(&["c", "a", "b"], 40.0).as_slice());
+        // a model without one of the parameters: a clear error, not a silent mix-up
+        let other = store(&["a", "b"], 0.0);
+        let e = load_train_state(&path, OptimizerKind::Adam, 0.0, &other)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("__opt_m__"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -515,13 +515,14 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let out = a.out.clone().unwrap_or(default_out);
     let mut resume = None;
     let mut run = if args.resume.is_some() {
-        let (params, r) =
-            super::rundir::load_train_state(&out.join("last.npz"), cfg.optimizer, cfg.weight_decay)
-                .map_err(|e| CliError::input(e.to_string()))?;
         let store = match &mut model {
             AnyModel::Gnode(m) => m.store_mut(),
             AnyModel::Gru(m) => m.store_mut(),
         };
+        let last = out.join("last.npz");
+        let (params, r) =
+            super::rundir::load_train_state(&last, cfg.optimizer, cfg.weight_decay, store)
+                .map_err(|e| CliError::input(e.to_string()))?;
         load_params(store, &params)?;
         super::rundir::truncate_metrics(&out, r.epoch)
             .map_err(|e| CliError::failure(e.to_string()))?;
