@@ -64,7 +64,7 @@ pub struct ConnectorArgs {
     #[arg(long, default_value_t = 1500)]
     pub lagrangian_steps: usize,
     /// Penalty of the Lagrangian route, relative to the curvature of its dual function.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 1.0)]
     pub penalty: f64,
     /// Steps between the Lagrangian route's diagnostic evaluations (entropy with a 16× finer
     /// step, violation and |E[n]| on 4000 fixed draws), written to lagrangian.csv (0: none).

@@ -88,16 +88,32 @@ pub fn halton_normal<R: Rng + ?Sized>(
     dim: usize,
     rng: &mut R,
 ) -> Result<Vec<f64>, ConfigError> {
-    if dim == 0 || dim > PRIMES.len() {
+    halton_normal_at(&(0..count).collect::<Vec<_>>(), 0, dim, rng)
+}
+
+/// Standard-normal draws (`idx.len() × dim`) from the Halton points of the given indices in
+/// dimensions `first_dim .. first_dim + dim` (bases `PRIMES[first_dim..]`), with one fresh
+/// random shift: e.g. the `n`-half of the joint points whose `m`-half (dimensions
+/// `0 .. first_dim`) a pool of samples was drawn from.
+///
+/// # Errors
+/// `dim` of 0 or dimensions beyond 16.
+pub fn halton_normal_at<R: Rng + ?Sized>(
+    idx: &[usize],
+    first_dim: usize,
+    dim: usize,
+    rng: &mut R,
+) -> Result<Vec<f64>, ConfigError> {
+    if dim == 0 || first_dim + dim > PRIMES.len() {
         return Err(ConfigError::new(
             "dim",
             format!("quasi-random draws need 1 to {} dimensions", PRIMES.len()),
         ));
     }
     let shift: Vec<f64> = (0..dim).map(|_| rng.random::<f64>()).collect();
-    let mut z = Vec::with_capacity(count * dim);
-    for i in 0..count {
-        for (d, &b) in PRIMES[..dim].iter().enumerate() {
+    let mut z = Vec::with_capacity(idx.len() * dim);
+    for &i in idx {
+        for (d, &b) in PRIMES[first_dim..first_dim + dim].iter().enumerate() {
             let u = (radical_inverse(i as u64 + 1, b) + shift[d]).fract();
             z.push(normal_quantile(u.clamp(1e-15, 1.0 - 1e-15)));
         }

@@ -27,12 +27,12 @@
 
 use super::ConnectorProblem;
 use crate::error::ConfigError;
+use crate::models::cnf::qmc::halton_normal_at;
 use crate::models::cnf::{Cnf, Trace, push_forward, sample_on_tape};
 use crate::solve::{Method, SolveOptions};
 use crate::tape::Tape;
 use crate::train::{Optimizer, OptimizerKind, Schedule, clip_global_norm};
 use rand::{Rng, RngExt};
-use rand_distr::{Distribution, StandardNormal};
 
 /// Settings of [`lagrangian`].
 #[derive(Clone, Debug, PartialEq)]
@@ -45,8 +45,10 @@ pub struct LagrangianConfig {
     pub lr: f64,
     /// Penalty, relative to the dual curvature `σ` (see the module docs).
     pub penalty: f64,
-    /// Dual rate η: the multipliers move by `η μ c̄` per step.
+    /// Dual rate η: the fraction of a Newton step on the dual taken per step.
     pub dual_rate: f64,
+    /// Ridge ε of the dual preconditioner `G/K + ε λ_max(G/K) I`.
+    pub ridge: f64,
     /// Rate `η_ν` of the second-moment multipliers.
     pub moment_rate: f64,
     /// Weight of the past in the running mean `c̄` (per step).
@@ -68,10 +70,11 @@ impl Default for LagrangianConfig {
             steps: 1500,
             batch: 1024,
             lr: 2e-3,
-            penalty: 5.0,
+            penalty: 1.0,
             dual_rate: 0.1,
+            ridge: 1e-3,
             moment_rate: 0.02,
-            smoothing: 0.9,
+            smoothing: 0.5,
             average: 0.5,
             dt: 0.125,
             eval_every: 0,
@@ -92,11 +95,11 @@ impl LagrangianConfig {
                 "steps ≥ 1 and batch ≥ 2 are needed",
             ));
         }
-        let positive = [self.lr, self.penalty, self.dual_rate, self.dt];
+        let positive = [self.lr, self.penalty, self.dual_rate, self.ridge, self.dt];
         if !positive.iter().all(|v| v.is_finite() && *v > 0.0) || self.dt > 1.0 {
             return Err(ConfigError::new(
                 "lagrangian",
-                "lr, penalty, dual_rate and dt must be positive (dt ≤ 1)",
+                "lr, penalty, dual_rate, ridge and dt must be positive (dt ≤ 1)",
             ));
         }
         if !(self.moment_rate.is_finite() && self.moment_rate >= 0.0)
@@ -179,6 +182,12 @@ pub fn lagrangian<R: Rng + ?Sized>(
         ));
     }
     cfg.validate()?;
+    if 2 * r > 16 {
+        return Err(ConfigError::new(
+            "q_n",
+            "rank above 8: quasi-random batches reach 16 dimensions",
+        ));
+    }
     let solver_err = |e: crate::solve::SolveError| ConfigError::new("lagrangian", e.to_string());
     let b = cfg.batch;
     let p = problem.m.len() / r;
@@ -200,6 +209,7 @@ pub fn lagrangian<R: Rng + ?Sized>(
     let sigma = problem.gram_top_eigenvalue(&phi_pool) * m2max / (r as f64 * gbar * gbar);
     let mu = cfg.penalty / sigma.max(1e-12);
     let mut lam = vec![0.0; k * r];
+    let gram = dual_preconditioner(&phi_pool, k, cfg.ridge)?;
     let mut nu: Vec<f64> = problem.second_moment.iter().map(|v| 0.5 / v).collect();
     let (mut c_bar, mut s_bar) = (vec![0.0; k * r], vec![0.0; r]);
     let (eval_m, eval_z) = eval_set(problem, cfg, rng);
@@ -211,12 +221,16 @@ pub fn lagrangian<R: Rng + ?Sized>(
     let avg_from = cfg.steps - ((cfg.average * cfg.steps as f64).round() as usize).min(cfg.steps);
     let mut avg = vec![0.0; q_n.store().len()];
     for step in 0..cfg.steps {
-        for i in 0..b {
-            let j = rng.random_range(0..p);
+        // a window of b consecutive pool rows from a random start, and the n-half of the
+        // same Halton points (fresh shift): a low-discrepancy batch when the pool is a
+        // quasi-random sequence (as the CLI draws it), a random one when its order is random
+        let start = rng.random_range(0..p);
+        let idx: Vec<usize> = (0..b).map(|i| (start + i) % p).collect();
+        for (i, &j) in idx.iter().enumerate() {
             mb[i * r..(i + 1) * r].copy_from_slice(&problem.m[j * r..(j + 1) * r]);
             phi[i * k..(i + 1) * k].copy_from_slice(&phi_pool[j * k..(j + 1) * k]);
         }
-        let z: Vec<f64> = (0..b * r).map(|_| StandardNormal.sample(rng)).collect();
+        let z = halton_normal_at(&idx, r, r, rng)?;
         tape.clear();
         let vars = q_n.record(&mut tape);
         let (n, ell) = sample_on_tape(&mut tape, q_n, &vars, &z, &mb, Trace::Exact, &opts)
@@ -290,8 +304,14 @@ pub fn lagrangian<R: Rng + ?Sized>(
                 q_n.store_mut().as_mut_slice().copy_from_slice(&avg);
             }
         }
-        for (l, cb) in lam.iter_mut().zip(&c_bar) {
-            *l += cfg.dual_rate * mu * cb;
+        // damped Newton step on the dual: λ_r += η (R ḡ² / s_r²) (G/K + εI)⁻¹ c̄_r
+        for s in 0..r {
+            let col = nalgebra::DVector::from_iterator(k, (0..k).map(|q| c_bar[q * r + s]));
+            let step = gram.solve(&col);
+            let w = cfg.dual_rate * r as f64 * gbar * gbar * 2.0 * nu[s];
+            for q in 0..k {
+                lam[q * r + s] += w * step[q];
+            }
         }
         for (v, s) in nu.iter_mut().zip(&s_bar) {
             *v *= (cfg.moment_rate * s).clamp(-0.5, 0.5).exp();
@@ -323,6 +343,24 @@ pub fn lagrangian<R: Rng + ?Sized>(
     Ok(())
 }
 
+/// The Cholesky factor of `G/K + ε λ_max(G/K) I`, `G = (1/P) Φᵀ Φ` over the pool's features
+/// (`P × K`): the dual function's Hessian up to the factor `s_r² / (R ḡ²)`.
+fn dual_preconditioner(
+    phi: &[f64],
+    k: usize,
+    ridge: f64,
+) -> Result<nalgebra::Cholesky<f64, nalgebra::Dyn>, ConfigError> {
+    let p = phi.len() / k;
+    let f = nalgebra::DMatrix::from_row_slice(p, k, phi);
+    let mut g = f.transpose() * &f / (p * k) as f64;
+    let top = g.symmetric_eigenvalues().max();
+    for q in 0..k {
+        g[(q, q)] += ridge.max(1e-12) * top.max(1e-300);
+    }
+    nalgebra::Cholesky::new(g)
+        .ok_or_else(|| ConfigError::new("ridge", "the Gram matrix is not positive definite"))
+}
+
 /// A fixed evaluation set `(m, z)` (empty when there are no evaluations).
 fn eval_set<R: Rng + ?Sized>(
     problem: &ConnectorProblem,
@@ -334,15 +372,12 @@ fn eval_set<R: Rng + ?Sized>(
     }
     let r = problem.rank;
     let p = problem.m.len() / r;
-    let m = (0..cfg.eval_batch)
-        .flat_map(|_| {
-            let i = rng.random_range(0..p);
-            problem.m[i * r..(i + 1) * r].to_vec()
-        })
+    let idx: Vec<usize> = (0..cfg.eval_batch).map(|i| i % p).collect();
+    let m = idx
+        .iter()
+        .flat_map(|&i| problem.m[i * r..(i + 1) * r].to_vec())
         .collect();
-    let z = (0..cfg.eval_batch * r)
-        .map(|_| StandardNormal.sample(rng))
-        .collect();
+    let z = halton_normal_at(&idx, r, r, rng).expect("internal: 2R ≤ 16 was checked");
     (m, z)
 }
 
