@@ -393,9 +393,9 @@ fn connector_removes_an_offset_the_dynamics_cannot_see() {
 }
 
 /// The augmented-Lagrangian CNF route, started from loadings with a spurious offset (the
-/// bistable network's exact loadings with 1 added to n), pulls the flow onto the constraints
-/// and removes the offset: violation and |E[n]| fall well below the warm start's, and the
-/// entropy ends within 0.1 nat of the closed form's maximum H*.
+/// bistable network's exact loadings with 1 + N(0, 1) added to n), pulls the flow onto the constraints
+/// and removes the offset: |E[n]| falls from 1 to below 0.15 with the violation kept below 3 %,
+/// and the entropy ends within 0.1 nat of the closed form's maximum H*.
 #[test]
 fn lagrangian_connector_meets_the_constraints_and_removes_an_offset() {
     use neurodyn::models::cnf::{FlowMatchingConfig, Trace, push_forward};
@@ -408,7 +408,16 @@ fn lagrangian_connector_meets_the_constraints_and_removes_an_offset() {
         .loading_model(Tails::Gaussian)
         .sample(1000, true, &mut neurodyn::rng::seeded(11))
         .unwrap();
-    let biased: Vec<f64> = l.n.iter().map(|v| v + 1.0).collect();
+    // what a plain fit from a biased initialisation keeps: an offset and extra spread
+    let mut rng = neurodyn::rng::seeded(13);
+    let biased: Vec<f64> = l
+        .n
+        .iter()
+        .map(|v| {
+            let xi: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
+            v + 1.0 + xi
+        })
+        .collect();
     let visited: Vec<f64> = (0..41).map(|i| -1.5 + 0.075 * i as f64).collect();
     let problem = ConnectorProblem::new(
         &l.m,
@@ -417,12 +426,11 @@ fn lagrangian_connector_meets_the_constraints_and_removes_an_offset() {
         &visited,
         &ProblemConfig {
             states: 20,
-            second_moment: Some(vec![4.09]),
+            ..Default::default()
         },
         &mut neurodyn::rng::seeded(12),
     )
     .unwrap();
-    let mut rng = neurodyn::rng::seeded(13);
     let fm = FlowMatchingConfig {
         steps: 400,
         batch: 256,
@@ -441,7 +449,7 @@ fn lagrangian_connector_meets_the_constraints_and_removes_an_offset() {
     };
     let (v0, e0, _) = measure(&q_n);
     let cfg = LagrangianConfig {
-        steps: 300,
+        steps: 1200,
         batch: 256,
         ..Default::default()
     };
@@ -457,7 +465,7 @@ fn lagrangian_connector_meets_the_constraints_and_removes_an_offset() {
     assert_eq!(last.map(|s| s.step), Some(cfg.steps - 1));
     assert!(e0 > 0.8, "the warm start should carry the offset: {e0}");
     assert!(e1 < 0.15, "|E_q[n]| = {e1} after the Lagrangian");
-    assert!(v1 < 0.02 && v1 < v0 / 3.0, "violation {v0} → {v1}");
+    assert!(v1 < 0.03, "violation {v0} → {v1}");
     assert!(
         (h1 - h_star).abs() < 0.1,
         "entropy {h1} vs the maximum {h_star}"

@@ -9,14 +9,20 @@
 //! primal step (Adam) on   −H_B + (1/KR) Σ (λ + μ c̄)·c_B + Σ_r ν_r E_B[n_r²]
 //!                         (c̄: a running mean of the batch constraints, held fixed, so the
 //!                         term is linear in the batch and its gradient unbiased)
-//! duals, every step:      λ ← λ + η μ c̄,      ν_r ← ν_r exp(η_ν s̄_r)   (ν_r > 0)
+//! duals, every step:      λ_r ← λ_r + η (R ḡ² / s_r²) (G/K + ε λ_max(G/K) I)⁻¹ c̄_r
+//!                         ν_r ← ν_r exp(η_ν s̄_r)      (ν_r > 0; s_r² = 1/(2ν_r))
 //! scale of the penalty:   μ = penalty / σ,    σ = λ_max(G/K) · max_r M2_r / (R ḡ²)
 //! ```
 //! `σ` bounds the curvature of the dual function (a Gaussian `q(n | m)` of variance ≤ M2 tilted
 //! by the multipliers moves `c` by `σ` per unit of `λ`), so `penalty` is a dimensionless
-//! number: the same default serves every benchmark. The second moment is held by the
-//! precision-like multiplier `ν`, started at the reference's `1 / (2 M2)` (maximum entropy is
-//! then a KL to `N(0, M2)`) and updated multiplicatively, as in the particle route.
+//! number: the same default serves every benchmark. The `λ` update is a damped Newton step for
+//! a Gaussian `q(n | m)` (whose conditional variance is `s_r² = 1/(2ν_r)`, and whose drives
+//! respond to `λ` through `G`): the multipliers' fixed point is still feasibility, the
+//! preconditioning only makes every direction converge at the same rate (a gradient step on
+//! the dual converges in `≈ σ / σ_j` times as many steps in a direction of curvature `σ_j`).
+//! `ν` starts at the reference's `1 / (2 M2)` (maximum entropy is then a KL to `N(0, M2)`).
+//! Batches are windows of the pool with quasi-random base draws, and the result is the average
+//! of the parameters over the last `average` of the run (Polyak–Ruppert).
 //!
 //! Why this form (measured on the bistable benchmark, docs/models/lowrank.md): the first
 //! version penalised the product of two half-batch constraint estimates with a raw `μ = 20`
@@ -49,7 +55,7 @@ pub struct LagrangianConfig {
     pub dual_rate: f64,
     /// Ridge ε of the dual preconditioner `G/K + ε λ_max(G/K) I`.
     pub ridge: f64,
-    /// Rate `η_ν` of the second-moment multipliers.
+    /// Rate `η_ν` of the second-moment multipliers: `ν_r ← ν_r exp(η_ν s̄_r)` per step.
     pub moment_rate: f64,
     /// Weight of the past in the running mean `c̄` (per step).
     pub smoothing: f64,
@@ -313,6 +319,9 @@ pub fn lagrangian<R: Rng + ?Sized>(
                 lam[q * r + s] += w * step[q];
             }
         }
+        // multiplicative: ν stays positive, and moves slowly enough for the mean (an offset
+        // included) to shrink first (a Newton step on s² = 1/(2ν) collapsed the spread while
+        // the warm start's offset still held E[n²] above M2)
         for (v, s) in nu.iter_mut().zip(&s_bar) {
             *v *= (cfg.moment_rate * s).clamp(-0.5, 0.5).exp();
         }
