@@ -61,7 +61,7 @@ pub struct ConnectorArgs {
     #[arg(long, default_value_t = 4000)]
     pub particle_steps: usize,
     /// Optimiser steps of the Lagrangian route.
-    #[arg(long, default_value_t = 1500)]
+    #[arg(long, default_value_t = 3000)]
     pub lagrangian_steps: usize,
     /// Penalty of the Lagrangian route, relative to the curvature of its dual function.
     #[arg(long, default_value_t = 1.0)]

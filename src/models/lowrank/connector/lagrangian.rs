@@ -73,7 +73,7 @@ pub struct LagrangianConfig {
 impl Default for LagrangianConfig {
     fn default() -> Self {
         Self {
-            steps: 1500,
+            steps: 3000,
             batch: 1024,
             lr: 2e-3,
             penalty: 1.0,
