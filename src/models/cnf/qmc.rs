@@ -185,8 +185,14 @@ mod tests {
                 "dim {d}: {mean} {var}"
             );
         }
-        // plain Monte Carlo with the same count has a standard error of ≈ 0.005 here
-        assert!((qmc - exact).abs() < 1e-3, "QMC {qmc} vs exact {exact}");
+        // plain Monte Carlo with the same count would be off by its standard error
+        let vals: Vec<f64> = z.chunks_exact(4).map(f).collect();
+        let var = vals.iter().map(|v| (v - qmc).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let se = (var / n as f64).sqrt();
+        assert!(
+            (qmc - exact).abs() < se / 3.0,
+            "QMC {qmc} vs exact {exact}: error above a third of Monte Carlo's {se}"
+        );
         assert!(halton_normal(3, 0, &mut rng).is_err() && halton_normal(3, 17, &mut rng).is_err());
     }
 }
