@@ -1151,11 +1151,15 @@ fn lowrank_simulate_fit_and_connector_run_end_to_end() {
         "connector",
         run_dir.to_str().unwrap(),
         "--routes",
-        "gaussian,particles",
+        "gaussian,particles,lagrangian",
         "--fm-steps",
         "20",
         "--particle-steps",
         "20",
+        "--lagrangian-steps",
+        "10",
+        "--lagrangian-eval-every",
+        "5",
         "--samples",
         "300",
         "--constraint-samples",
@@ -1169,6 +1173,17 @@ fn lowrank_simulate_fit_and_connector_run_end_to_end() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("| plain fit |"), "{out}");
+    assert!(out.contains("| Connector (Lagrangian CNF) |"), "{out}");
+    // the Lagrangian route's trace: a header, one row per step, evaluations every 5 steps
+    let trace = std::fs::read_to_string(run_dir.join("connector").join("lagrangian.csv")).unwrap();
+    let rows: Vec<&str> = trace.lines().collect();
+    assert_eq!(rows.len(), 11, "{trace}");
+    assert!(rows[0].starts_with("step,entropy,violation"), "{}", rows[0]);
+    let evaluated = rows[1..]
+        .iter()
+        .filter(|r| !r.ends_with(",,,,,,,,"))
+        .count();
+    assert_eq!(evaluated, 3, "steps 0, 5 and the last: {trace}");
     for f in [
         "table.md",
         "result.json",
@@ -1187,6 +1202,7 @@ fn lowrank_simulate_fit_and_connector_run_end_to_end() {
         "--n-second-moment",
     );
     assert_bad_input(&["connector", fit, "--n-second-moment=-1"], "second-moment");
+    assert_bad_input(&["connector", fit, "--sampling", "sobol"], "--sampling");
 }
 
 /// `lowrank theory --json` for a recipe: the row of `source`.

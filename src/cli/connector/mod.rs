@@ -9,6 +9,7 @@ use super::CliError;
 use super::progress::Progress;
 use crate::io::read_npz;
 use crate::models::cnf::FlowMatchingConfig;
+use crate::models::cnf::qmc::halton_normal;
 use crate::models::lowrank::connector::gaussian::GaussianConnector;
 use crate::models::lowrank::connector::lagrangian::{LagrangianConfig, lagrangian};
 use crate::models::lowrank::connector::particles::{ParticleConfig, particles};
@@ -43,6 +44,10 @@ pub struct ConnectorArgs {
     /// Samples of q(m) under which the constraints are imposed (and particles).
     #[arg(long, default_value_t = 8000)]
     pub constraint_samples: usize,
+    /// Base draws of the constraint and evaluation samples: qmc (randomly shifted Halton,
+    /// mapped to N(0, I)) or random.
+    #[arg(long, default_value = "qmc")]
+    pub sampling: String,
     /// Ridge of the closed form's Gram system, relative to its mean diagonal.
     #[arg(long, default_value_t = 1e-4)]
     pub ridge: f64,
@@ -56,11 +61,15 @@ pub struct ConnectorArgs {
     #[arg(long, default_value_t = 4000)]
     pub particle_steps: usize,
     /// Optimiser steps of the Lagrangian route.
-    #[arg(long, default_value_t = 1500)]
+    #[arg(long, default_value_t = 3000)]
     pub lagrangian_steps: usize,
-    /// Penalty μ of the Lagrangian route.
-    #[arg(long, default_value_t = 20.0)]
+    /// Penalty of the Lagrangian route, relative to the curvature of its dual function.
+    #[arg(long, default_value_t = 1.0)]
     pub penalty: f64,
+    /// Steps between the Lagrangian route's diagnostic evaluations (entropy with a 16× finer
+    /// step, violation and |E[n]| on 4000 fixed draws), written to lagrangian.csv (0: none).
+    #[arg(long, default_value_t = 0)]
+    pub lagrangian_eval_every: usize,
     /// Neurons of the networks resampled from each Connector and simulated.
     #[arg(long, default_value_t = 2000)]
     pub resample_neurons: usize,
@@ -191,6 +200,21 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
         return Err(CliError::input("--hidden: must be at least 1"));
     }
     let r = fit.rank;
+    let qmc = match a.sampling.as_str() {
+        "qmc" if 2 * r <= 16 => true,
+        "qmc" => {
+            return Err(CliError::input(format!(
+                "--sampling qmc: quasi-random draws reach 16 dimensions, rank {r} needs {}; use --sampling random",
+                2 * r
+            )));
+        }
+        "random" => false,
+        s => {
+            return Err(CliError::input(format!(
+                "--sampling: unknown {s:?} (expected qmc or random)"
+            )));
+        }
+    };
     let second_moment = match &a.n_second_moment {
         None => None,
         Some(v) if v.len() == 1 => Some(vec![v[0]; r]),
@@ -258,25 +282,37 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
         q_n: q_m.clone(),
         dt: 0.05,
     };
-    let (m_samples, _) = crate::models::cnf::sample(
-        &q_m,
-        a.samples,
-        &[],
-        crate::models::cnf::Trace::Exact,
-        &base.solver(),
-        &mut rng,
-    )
-    .map_err(|e| CliError::failure(e.to_string()))?;
+    // base draws: one joint point per evaluation sample, its first R coordinates for q(m),
+    // its last R for q(n | m) (quasi-random by default; see models::cnf::qmc)
+    let draws = |count: usize, dim: usize, rng: &mut crate::rng::Rng| -> Vec<f64> {
+        if qmc {
+            halton_normal(count, dim, rng).expect("internal: 2R ≤ 16 was checked")
+        } else {
+            crate::models::cnf::base_draws(rng, count, dim)
+        }
+    };
+    let z_joint = draws(a.samples, 2 * r, &mut rng);
+    let (z_m, z_n): (Vec<f64>, Vec<f64>) = {
+        let rows = z_joint.chunks_exact(2 * r);
+        (
+            rows.clone().flat_map(|z| z[..r].to_vec()).collect(),
+            rows.flat_map(|z| z[r..].to_vec()).collect(),
+        )
+    };
+    let push_m = |z: &[f64]| {
+        crate::models::cnf::push_forward(
+            &q_m,
+            z,
+            &[],
+            crate::models::cnf::Trace::Exact,
+            &base.solver(),
+        )
+        .map(|(m, _)| m)
+        .map_err(|e| CliError::failure(e.to_string()))
+    };
+    let m_samples = push_m(&z_m)?;
     // the constraints are imposed under q(m): a separate draw of its samples
-    let (m_constrain, _) = crate::models::cnf::sample(
-        &q_m,
-        a.constraint_samples,
-        &[],
-        crate::models::cnf::Trace::Exact,
-        &base.solver(),
-        &mut rng,
-    )
-    .map_err(|e| CliError::failure(e.to_string()))?;
+    let m_constrain = push_m(&draws(a.constraint_samples, r, &mut rng))?;
     let fit_problem = problem;
     let problem = fit_problem.with_m_samples(&m_constrain);
     let mut results: Vec<RouteResult> = Vec::new();
@@ -291,7 +327,7 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
                         g.slack
                     ));
                 }
-                let n = g.sample_n(&m_samples, &mut rng);
+                let n = g.sample_n_from(&m_samples, &z_n);
                 RouteResult {
                     name: "Connector (closed form)".into(),
                     violation: problem.violation(&m_samples, &n),
@@ -325,7 +361,7 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
                     dt: 0.05,
                 };
                 let n = c
-                    .sample_n(&m_samples, &mut rng)
+                    .sample_n_from(&m_samples, &z_n)
                     .map_err(|e| CliError::failure(e.to_string()))?;
                 say(format!(
                     "particles: violation {:.2e} after {} Langevin steps",
@@ -352,27 +388,84 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
                 let cfg = LagrangianConfig {
                     steps: a.lagrangian_steps,
                     penalty: a.penalty,
+                    eval_every: a.lagrangian_eval_every,
                     ..Default::default()
                 };
+                // the closed form's optimum, for reference: H* and the multipliers
+                if let Ok(g) = GaussianConnector::solve(&problem, a.ridge) {
+                    let h: f64 = g
+                        .noise
+                        .iter()
+                        .map(|s| {
+                            0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E * s * s).ln()
+                        })
+                        .sum();
+                    // the multipliers of the scaled constraints: λ* = −KR ḡ Λ / s²
+                    let kr = (problem.states() * r) as f64;
+                    let gbar =
+                        problem.targets.iter().map(|v| v * v).sum::<f64>().sqrt() / kr.sqrt();
+                    let lam: f64 = g
+                        .lambda
+                        .iter()
+                        .enumerate()
+                        .map(|(j, l)| (kr * gbar * l / g.noise[j % r].powi(2)).powi(2))
+                        .sum::<f64>()
+                        .sqrt();
+                    let nu: Vec<f64> = g.noise.iter().map(|s| 0.5 / (s * s)).collect();
+                    say(format!(
+                        "closed form: H* = {h:.4}, ‖Λ*‖ = {lam:.3}, ν* = {nu:?}"
+                    ));
+                }
+                let mut trace = String::from(
+                    "step,entropy,violation,violation_smoothed,moment_error,grad_norm,lambda_norm,nu,eval_entropy,eval_entropy_fine,eval_violation,eval_violation_fine,eval_mean_norm,eval_moment_error,grad_entropy,grad_constraints\n",
+                );
                 let bar = Progress::new(a.lagrangian_steps as u64, quiet);
                 lagrangian(&problem, &mut q_n, &cfg, &mut rng, |s| {
+                    trace.push_str(&format!(
+                        "{},{},{},{},{},{},{},{}",
+                        s.step,
+                        s.entropy,
+                        s.violation,
+                        s.violation_smoothed,
+                        s.moment_error,
+                        s.grad_norm,
+                        s.lambda_norm,
+                        s.nu
+                    ));
+                    match s.eval {
+                        Some(e) => trace.push_str(&format!(
+                            ",{},{},{},{},{},{},{},{}\n",
+                            e.entropy,
+                            e.entropy_fine,
+                            e.violation,
+                            e.violation_fine,
+                            e.mean_norm,
+                            e.moment_error,
+                            e.grad_entropy,
+                            e.grad_constraints
+                        )),
+                        None => trace.push_str(",,,,,,,,\n"),
+                    }
                     bar.update(
                         s.step as u64 + 1,
                         &format!(
                             "Lagrangian: H {:.3} violation {:.3e} moment {:.2e}",
-                            s.entropy, s.violation, s.moment_error
+                            s.entropy, s.violation_smoothed, s.moment_error
                         ),
                     )
                 })
                 .map_err(fail)?;
                 bar.finish();
+                let tp = out.join("lagrangian.csv");
+                std::fs::write(&tp, trace)
+                    .map_err(|e| CliError::failure(format!("{}: {e}", tp.display())))?;
                 let c = Connector {
                     q_m: q_m.clone(),
                     q_n,
                     dt: 0.05,
                 };
                 let n = c
-                    .sample_n(&m_samples, &mut rng)
+                    .sample_n_from(&m_samples, &z_n)
                     .map_err(|e| CliError::failure(e.to_string()))?;
                 RouteResult {
                     name: "Connector (Lagrangian CNF)".into(),

@@ -229,6 +229,42 @@ pub fn sample_on_tape<T: Float>(
     Ok((tape.slice_cols(y1, 0, d), tape.slice_cols(y1, d, 1)))
 }
 
+/// Pushes given base draws `z` (`B × d`) forward from `t = 0` to `1` without recording:
+/// the samples `x(1)` (`B × d`) and `ℓ(1) = ∫_0^1 div dt` of each row (conditioning `cond`:
+/// `B × C`). The same map as [`sample_on_tape`], for evaluations with common random numbers.
+///
+/// # Errors
+/// A solver failure or invalid options.
+///
+/// # Panics
+/// If `z` is not a whole number of rows or `cond` does not match.
+pub fn push_forward<T: Float>(
+    cnf: &Cnf<T>,
+    z: &[T],
+    cond: &[T],
+    trace: Trace<T>,
+    opts: &SolveOptions<T>,
+) -> Result<(Vec<T>, Vec<f64>), SolveError> {
+    let d = cnf.config().dim;
+    assert!(
+        z.len().is_multiple_of(d),
+        "push_forward: z is not rows × {d}"
+    );
+    let b = z.len() / d;
+    if b == 0 {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let ode = CnfOde::new(cnf, cond, b, trace);
+    let sol = solve(&ode, b, &augment(z, d), T::ZERO, T::ONE, opts)?;
+    let mut xs = Vec::with_capacity(b * d);
+    let mut ell = Vec::with_capacity(b);
+    for r in sol.y_final.chunks_exact(d + 1) {
+        xs.extend_from_slice(&r[..d]);
+        ell.push(r[d].to_f64());
+    }
+    Ok((xs, ell))
+}
+
 /// The differential entropy `H = (d/2) log(2πe) + E[ℓ(1)]` estimated from `n` forward
 /// trajectories (with its standard error).
 ///

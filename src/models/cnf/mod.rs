@@ -32,6 +32,7 @@
 mod flow_matching;
 mod likelihood;
 mod ot;
+pub mod qmc;
 mod velocity;
 
 pub use flow_matching::{
@@ -39,7 +40,7 @@ pub use flow_matching::{
 };
 pub(crate) use likelihood::base_draws;
 pub use likelihood::{
-    CnfOde, Direction, entropy, log_likelihood, nll_on_tape, sample, sample_on_tape,
+    CnfOde, Direction, entropy, log_likelihood, nll_on_tape, push_forward, sample, sample_on_tape,
 };
 pub use ot::assignment;
 pub use velocity::{CnfVars, Trace};

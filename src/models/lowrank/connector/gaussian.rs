@@ -84,6 +84,25 @@ impl GaussianConnector {
             .collect()
     }
 
+    /// `n = Φ(m) Λ + s ⊙ ξ` for each row of `m`, from given standard-normal draws `ξ` (same
+    /// shape as `m`; e.g. quasi-random ones).
+    ///
+    /// # Panics
+    /// If `xi` and `m` differ in length.
+    pub fn sample_n_from(&self, m: &[f64], xi: &[f64]) -> Vec<f64> {
+        assert_eq!(
+            m.len(),
+            xi.len(),
+            "sample_n_from: m and ξ must both be rows × R"
+        );
+        let r = self.problem.rank;
+        let mut n = self.mean(m);
+        for (j, (v, z)) in n.iter_mut().zip(xi).enumerate() {
+            *v += self.noise[j % r] * z;
+        }
+        n
+    }
+
     /// `n ~ q(n | m)` for each row of `m`.
     pub fn sample_n<R: Rng + ?Sized>(&self, m: &[f64], rng: &mut R) -> Vec<f64> {
         let r = self.problem.rank;

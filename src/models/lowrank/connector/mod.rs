@@ -30,7 +30,9 @@ mod problem;
 pub use problem::{ConnectorProblem, ProblemConfig};
 
 use crate::error::ConfigError;
-use crate::models::cnf::{Cnf, CnfConfig, FlowMatchingConfig, Trace, fit_flow_matching, sample};
+use crate::models::cnf::{
+    Cnf, CnfConfig, FlowMatchingConfig, Trace, fit_flow_matching, push_forward, sample,
+};
 use crate::solve::{Method, SolveOptions};
 use rand::Rng;
 
@@ -63,6 +65,28 @@ impl Connector {
         let (m, _) = sample(&self.q_m, count, &[], Trace::Exact, &self.solver(), rng)?;
         let n = self.sample_n(&m, rng)?;
         Ok((m, n))
+    }
+
+    /// `n` pushed through `q(n | m)` from given base draws `z` (`rows × R`, e.g. quasi-random
+    /// ones from [`crate::models::cnf::qmc`]) for given `m` (`rows × R`).
+    ///
+    /// # Errors
+    /// A solver failure.
+    ///
+    /// # Panics
+    /// If `m` and `z` differ in length or are not whole rows.
+    pub fn sample_n_from(
+        &self,
+        m: &[f64],
+        z: &[f64],
+    ) -> Result<Vec<f64>, crate::solve::SolveError> {
+        assert_eq!(
+            m.len(),
+            z.len(),
+            "sample_n_from: m and z must both be rows × R"
+        );
+        let (n, _) = push_forward(&self.q_n, z, m, Trace::Exact, &self.solver())?;
+        Ok(n)
     }
 
     /// `n ~ q(n | m)` for given `m` (`rows × R`).

@@ -83,25 +83,7 @@ pub fn particles<R: Rng + ?Sized>(
     let m: Vec<f64> = (0..cfg.copies).flat_map(|_| problem.m.clone()).collect();
     let mut n: Vec<f64> = (0..cfg.copies).flat_map(|_| problem.n.clone()).collect();
     let phi = problem.features(&m); // P × K
-    // largest eigenvalue of G/K by power iteration
-    let gk = |v: &[f64]| -> Vec<f64> {
-        let mut out = vec![0.0; k];
-        for i in 0..p {
-            let f = &phi[i * k..(i + 1) * k];
-            let d: f64 = f.iter().zip(v).map(|(a, b)| a * b).sum();
-            for (o, a) in out.iter_mut().zip(f) {
-                *o += a * d / (p * k) as f64;
-            }
-        }
-        out
-    };
-    let mut v = vec![1.0; k];
-    let mut lmax = 1.0;
-    for _ in 0..50 {
-        let w = gk(&v);
-        lmax = w.iter().map(|x| x * x).sum::<f64>().sqrt();
-        v = w.iter().map(|x| x / lmax.max(1e-300)).collect();
-    }
+    let lmax = problem.gram_top_eigenvalue(&phi);
     let m2 = &problem.second_moment;
     let mut beta: Vec<f64> = m2.iter().map(|v| 1.0 / v).collect();
     let h: Vec<f64> = m2.iter().map(|v| cfg.step * v).collect();

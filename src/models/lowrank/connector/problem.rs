@@ -176,6 +176,32 @@ impl ConnectorProblem {
         g
     }
 
+    /// The largest eigenvalue of `G / K`, `G = (1/P) Φᵀ Φ`, for features `phi` (`P × K`, from
+    /// [`features`](Self::features)): the curvature of the constraints in the direction they
+    /// are most sensitive to (power iteration, 50 steps from the all-ones vector).
+    pub fn gram_top_eigenvalue(&self, phi: &[f64]) -> f64 {
+        let k = self.states();
+        let p = phi.len() / k;
+        let gk = |v: &[f64]| -> Vec<f64> {
+            let mut out = vec![0.0; k];
+            for f in phi.chunks_exact(k) {
+                let d: f64 = f.iter().zip(v).map(|(a, b)| a * b).sum();
+                for (o, a) in out.iter_mut().zip(f) {
+                    *o += a * d / (p * k) as f64;
+                }
+            }
+            out
+        };
+        let mut v = vec![1.0; k];
+        let mut lmax = 1.0;
+        for _ in 0..50 {
+            let w = gk(&v);
+            lmax = w.iter().map(|x| x * x).sum::<f64>().sqrt();
+            v = w.iter().map(|x| x / lmax.max(1e-300)).collect();
+        }
+        lmax
+    }
+
     /// Relative constraint violation `‖E[n φ] − g‖ / ‖g‖` of samples `(m, n)`.
     pub fn violation(&self, m: &[f64], n: &[f64]) -> f64 {
         let d = self.drive(m, n);
