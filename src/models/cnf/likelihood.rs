@@ -195,13 +195,10 @@ pub fn sample<T: Float, R: Rng + ?Sized>(
         return Ok((Vec::new(), Vec::new()));
     }
     let z = base_draws::<T, R>(rng, n, d);
-    let ode = CnfOde::new(cnf, cond, n, trace);
-    let sol = solve(&ode, n, &augment(&z, d), T::ZERO, T::ONE, opts)?;
-    let mut xs = Vec::with_capacity(n * d);
+    let (xs, ell) = push_forward(cnf, &z, cond, trace, opts)?;
     let mut logq = log_normal(&z, d);
-    for (r, lq) in sol.y_final.chunks_exact(d + 1).zip(logq.iter_mut()) {
-        xs.extend_from_slice(&r[..d]);
-        *lq -= r[d].to_f64();
+    for (lq, l) in logq.iter_mut().zip(ell) {
+        *lq -= l;
     }
     Ok((xs, logq))
 }
