@@ -193,24 +193,15 @@ pub fn tanh_sigmoid_and_primes<T: Float>(
     let clamp = T::Lanes::splat(T::EXP_MAX_ARG) * c::<T>(0.5) - c::<T>(0.5);
     let ac = a.min(clamp);
     let e = expm1::<T>(ac + ac);
-    let u = exp_neg_abs::<T>(y);
     let rt = c::<T>(1.0) / (e + c::<T>(2.0));
-    let rs = c::<T>(1.0) / (c::<T>(1.0) + u);
     let t = T::Lanes::select(a.gt(T::Lanes::splat(T::TANH_SATURATE)), c::<T>(1.0), e * rt);
     let t = T::Lanes::select(x.is_nan(), x, t.copysign(x));
     // ((e + 1) r) r first: 4 (e + 1) alone could overflow.
     let tp = (e + c::<T>(1.0)) * rt * rt * c::<T>(4.0);
     let tp = T::Lanes::select(a.gt(clamp), T::Lanes::splat(T::ZERO), tp);
     let tp = T::Lanes::select(x.is_nan(), x, tp);
-    let ur = u * rs;
-    let s = T::Lanes::select(y.lt(T::Lanes::splat(T::ZERO)), ur, rs);
-    let ynan = y.is_nan();
-    (
-        t,
-        tp,
-        T::Lanes::select(ynan, y, s),
-        T::Lanes::select(ynan, y, ur * rs),
-    )
+    let (s, sp) = sigmoid_and_prime::<T>(y);
+    (t, tp, s, sp)
 }
 
 /// `exp(−|x|)`, shared by the logistic family.
