@@ -52,18 +52,7 @@ impl<T: Float> Tape<T> {
     /// [`Tape::accumulate_param_grads`] adds its gradient into a `Grads`.
     pub fn param(&mut self, store: &ParamStore<T>, id: ParamId) -> Var {
         let info = store.info(id);
-        let i = self.push(
-            Op::Param {
-                id,
-                store_off: info.offset,
-            },
-            info.rows,
-            info.cols,
-            true,
-        );
-        let r = self.nodes[i].range();
-        self.val[r].copy_from_slice(store.get(id));
-        self.var(i)
+        self.param_span(store, &[id], info.rows, info.cols)
     }
 
     /// Records consecutive parameters as one node: their values, in store order, read as one
