@@ -60,9 +60,8 @@ pub fn gated_vjp<T: Float>(
     }
     if body < n {
         // The tail through zero-padded buffers (padding lanes compute on zeros, discarded).
-        const MAX: usize = 16;
         let k = n - body;
-        let mut b7 = [[T::ZERO; MAX]; 7];
+        let mut b7 = [[T::ZERO; PAD]; 7];
         for (buf, src) in b7.iter_mut().zip([
             &gz[body..],
             &gf[body..],
