@@ -7,12 +7,16 @@
 //!
 //! ```text
 //! exp(x)   = 2^k · (1 + p(r)),  x = k ln2 + r, |r| ≤ ln2/2, p = Taylor series of expm1
+//!            (Estrin's scheme: four multiply–adds deep)
 //! expm1(x) = p(x) for |x| ≤ ln2/2, else 2^k p(r) + (2^k − 1)
 //! ln(x)    = e ln2 + 2 atanh(s),  x = m 2^e, m ∈ [√½, √2), s = (m−1)/(m+1)
 //! ln_1p(u) = ln(w) · u / (w − 1), w = 1 + u   (Goldberg's correction; = u when w = 1)
 //! tanh(x)  = sign(x) · e / (e + 2), e = expm1(2|x|)
 //! σ(x)     = 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0, e = exp(−|x|)
 //! ```
+//!
+//! The activations call `exp` and `expm1` only on the half-lines they need (`exp(−|x|)`,
+//! `expm1(2|x|)`), with one power of two each.
 
 use super::simd::Lanes;
 use crate::Float;
@@ -44,16 +48,41 @@ const INV_ODD: [f64; 16] = {
     t
 };
 
-/// Taylor polynomial of `expm1(r)` of degree `T::EXPM1_DEGREE` (Horner, no constant term).
+/// Taylor polynomial of `expm1(r)` of degree `T::EXPM1_DEGREE` (no constant term), evaluated
+/// by Estrin's scheme: pairs of terms first, then pairs of pairs with `r²`, `r⁴`, `r⁸`, so that
+/// the dependency chain is four multiply–adds deep instead of a dozen (the activations are
+/// latency-bound in Horner form).
 #[inline(always)]
 fn expm1_poly<T: Float>(r: T::Lanes) -> T::Lanes {
     let deg = T::EXPM1_DEGREE;
     // p = 1/2! + r/3! + … + r^(deg−2)/deg!;  expm1 = r + r² p
-    let mut p = c::<T>(INV_FACT[deg]);
-    for &coef in INV_FACT[2..deg].iter().rev() {
-        p = p.mul_add(r, c::<T>(coef));
+    let m = deg - 1; // number of coefficients of p
+    let mut q = [T::Lanes::splat(T::ZERO); 8];
+    let mut len = 0;
+    for j in (0..m).step_by(2) {
+        q[len] = if j + 1 < m {
+            r.mul_add(c::<T>(INV_FACT[j + 3]), c::<T>(INV_FACT[j + 2]))
+        } else {
+            c::<T>(INV_FACT[j + 2])
+        };
+        len += 1;
     }
-    (r * r).mul_add(p, r)
+    let r2 = r * r;
+    let mut pw = r2;
+    while len > 1 {
+        let mut k = 0;
+        for j in (0..len).step_by(2) {
+            q[k] = if j + 1 < len {
+                q[j + 1].mul_add(pw, q[j])
+            } else {
+                q[j]
+            };
+            k += 1;
+        }
+        len = k;
+        pw = pw * pw;
+    }
+    r2.mul_add(q[0], r)
 }
 
 /// Splits `x = k ln2 + r` with `|r| ≤ ln2/2`; `k` is integer-valued.
@@ -166,48 +195,83 @@ pub fn ln_1p<T: Float>(u: T::Lanes) -> T::Lanes {
 #[inline(always)]
 pub fn tanh<T: Float>(x: T::Lanes) -> T::Lanes {
     let a = x.abs().min(T::Lanes::splat(T::TANH_SATURATE));
-    let e = expm1::<T>(a + a);
+    let e = expm1_nonneg::<T>(a + a);
     let y = e / (e + c::<T>(2.0));
     let y = y.copysign(x);
     T::Lanes::select(x.is_nan(), x, y)
 }
 
-/// Lanewise `tanh x`, `tanh′ x`, `σ(y)` and `σ′(y)` together, as a gated cell needs them, with
-/// one exponential and one division each:
+/// Lanewise `tanh x`, `tanh′ x`, `σ(y)` and `σ′(y)` together, as a gated cell needs them, from
+/// one exponential each and one shared division:
 ///
 /// ```text
-/// e = expm1(2|x|), r = 1/(e + 2):   tanh x = sign(x) · e r,   tanh′ x = 4 (e + 1) r²
-/// u = exp(−|y|), ρ = 1/(1 + u):     σ(y) = ρ (or u ρ for y < 0),   σ′(y) = u ρ²
+/// e = expm1(2|x|), u = exp(−|y|), d = 1/((e + 2)(1 + u)), r = (1 + u) d = 1/(e + 2), ρ = (e + 2) d = 1/(1 + u)
+/// tanh x = sign(x) · e r,   tanh′ x = 4 (e + 1) r²,   σ(y) = min(ρ, 1) (or u ρ for y < 0),   σ′(y) = u ρ²
 /// ```
 ///
 /// (`tanh′ = 1 − tanh²` without cancellation in the tails; `σ ≤ 1` exactly.) `|x|` is clamped
 /// where `e` would overflow, beyond which `tanh′` is returned as 0 (the true value is below
-/// 1e-306 in f64, 1e-37 in f32). The forward and backward passes of a fused cell both call
-/// this, so the backward pass sees exactly the forward pass's values.
+/// 1e-306 in f64, 1e-37 in f32). The forward and backward passes of a fused cell both call this, so the backward pass sees
+/// exactly the forward pass's values. A NaN in `x` or `y` makes all four results NaN.
 #[inline(always)]
 pub fn tanh_sigmoid_and_primes<T: Float>(
     x: T::Lanes,
     y: T::Lanes,
 ) -> (T::Lanes, T::Lanes, T::Lanes, T::Lanes) {
+    let one = c::<T>(1.0);
     let a = x.abs();
     let clamp = T::Lanes::splat(T::EXP_MAX_ARG) * c::<T>(0.5) - c::<T>(0.5);
     let ac = a.min(clamp);
-    let e = expm1::<T>(ac + ac);
-    let rt = c::<T>(1.0) / (e + c::<T>(2.0));
-    let t = T::Lanes::select(a.gt(T::Lanes::splat(T::TANH_SATURATE)), c::<T>(1.0), e * rt);
-    let t = T::Lanes::select(x.is_nan(), x, t.copysign(x));
+    let e = expm1_nonneg::<T>(ac + ac);
+    let u = exp_nonpos::<T>(-y.abs());
+    let (ep2, up1) = (e + c::<T>(2.0), u + one);
+    let d = one / (ep2 * up1);
+    let rt = up1 * d;
+    let rho = (ep2 * d).min(one);
+    // |x| + |y| is NaN exactly when either is (∞ + ∞ is not).
+    let nan = (a + y.abs()).is_nan();
+    let t = T::Lanes::select(a.gt(T::Lanes::splat(T::TANH_SATURATE)), one, e * rt);
+    let t = T::Lanes::select(nan, x + y, t.copysign(x));
     // ((e + 1) r) r first: 4 (e + 1) alone could overflow.
-    let tp = (e + c::<T>(1.0)) * rt * rt * c::<T>(4.0);
+    let tp = (e + one) * rt * rt * c::<T>(4.0);
     let tp = T::Lanes::select(a.gt(clamp), T::Lanes::splat(T::ZERO), tp);
-    let tp = T::Lanes::select(x.is_nan(), x, tp);
-    let (s, sp) = sigmoid_and_prime::<T>(y);
-    (t, tp, s, sp)
+    let tp = T::Lanes::select(nan, x + y, tp);
+    let ur = u * rho;
+    let s = T::Lanes::select(y.lt(T::Lanes::splat(T::ZERO)), ur, rho);
+    (
+        t,
+        tp,
+        T::Lanes::select(nan, x + y, s),
+        T::Lanes::select(nan, x + y, ur * rho),
+    )
+}
+
+/// `expm1(a)` for `0 ≤ a ≤ EXP_MAX_ARG − 1` (no special values: the caller clamps), with one
+/// power of two: `2^k p(r) + (2^k − 1)`.
+#[inline(always)]
+fn expm1_nonneg<T: Float>(a: T::Lanes) -> T::Lanes {
+    let (k, r) = reduce_ln2::<T>(a);
+    let two_k = T::Lanes::pow2i(k);
+    expm1_poly::<T>(r).mul_add(two_k, two_k - c::<T>(1.0))
+}
+
+/// `exp(b)` for `b ≤ 0` (`−∞` gives 0) with one power of two: `(1 + p(r)) 2^{k+S} · 2^{−S}`,
+/// `S = MANTISSA_BITS + 2`, so that `2^{k+S}` is normal down to the least subnormal result and
+/// a subnormal result is rounded once, by the last product.
+#[inline(always)]
+fn exp_nonpos<T: Float>(b: T::Lanes) -> T::Lanes {
+    let lo = T::Lanes::splat(T::EXP_MIN_ARG);
+    let shift = (T::MANTISSA_BITS + 2) as f64;
+    let (k, r) = reduce_ln2::<T>(b.max(lo));
+    let scaled = (expm1_poly::<T>(r) + c::<T>(1.0)) * T::Lanes::pow2i(k + c::<T>(shift));
+    let y = scaled * c::<T>((-shift).exp2());
+    T::Lanes::select(b.lt(lo), T::Lanes::splat(T::ZERO), y)
 }
 
 /// `exp(−|x|)`, shared by the logistic family.
 #[inline(always)]
 fn exp_neg_abs<T: Float>(x: T::Lanes) -> T::Lanes {
-    exp::<T>(-x.abs())
+    exp_nonpos::<T>(-x.abs())
 }
 
 /// Lanewise logistic sigmoid `σ(x) = 1/(1 + e^{−x})`.
@@ -275,7 +339,7 @@ pub fn silu_prime<T: Float>(x: T::Lanes) -> T::Lanes {
 #[inline(always)]
 pub fn tanh_prime<T: Float>(x: T::Lanes) -> T::Lanes {
     let a = x.abs();
-    let e = exp::<T>(-(a + a));
+    let e = exp_nonpos::<T>(-(a + a));
     let d = c::<T>(1.0) + e;
     let y = c::<T>(4.0) * e / (d * d);
     T::Lanes::select(x.is_nan(), x, y)

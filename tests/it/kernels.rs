@@ -501,3 +501,63 @@ fn gated_tanh_special_values() {
         assert!(y[0].is_nan(), "NaN in, NaN out");
     });
 }
+
+/// The fused cell's four functions across their whole range, tails included: `tanh` and
+/// `tanh′` (through `gz_f` and `y` with `σ(0) = ½`) and `σ`, `σ′` (through `y` and `gz_g` with
+/// `tanh(±60) = ±1`), each within a few ulps of the f64 reference relative to its own size
+/// where that is normal; beyond the documented clamp `tanh′` may read 0 (true value below
+/// 1e-306 in f64, 1e-37 in f32), and subnormal results are within `MIN_POSITIVE`.
+#[test]
+fn gated_tanh_functions_to_the_ends_of_their_range() {
+    for_each_float!(T => {
+        let top = if T::NAME == "f64" { 800.0 } else { 110.0 };
+        // ±10^-12 … ±top, 600 points per sign, log-spaced, plus 0
+        let mut xs = vec![0.0];
+        for i in 0..600 {
+            let m = 10f64.powf(-12.0 + (12.0 + f64::log10(top)) * i as f64 / 599.0);
+            xs.push(m);
+            xs.push(-m);
+        }
+        let n = xs.len();
+        let xt: Vec<T> = xs.iter().map(|&v| T::from_f64(v)).collect();
+        let xd: Vec<f64> = xt.iter().map(|v| v.to_f64()).collect();
+        let (tol, floor_tp) = if T::NAME == "f64" { (eps::<T>(16.0), 1e-306) } else { (eps::<T>(16.0), 1e-37) };
+        let tiny = T::MIN_POSITIVE.to_f64();
+        let check = |what: &str, x: f64, got: f64, want: f64, floor: f64| {
+            let err = (got - want).abs();
+            assert!(
+                err <= tol * want.abs() || err <= floor,
+                "{} {what}({x:e}): got {got:e}, want {want:e}",
+                T::NAME
+            );
+        };
+        // tanh and tanh′: z_f = x, z_g = 0 (σ = ½, σ′ = ¼), h = 0, a = 0, b = 2
+        let mut z = xt.clone();
+        z.extend(std::iter::repeat_n(T::ZERO, n));
+        let h = vec![T::ZERO; n];
+        let mut y = vec![T::NAN; n];
+        dense::gated_tanh(&mut y, &z, &h, n, T::ZERO, T::from_f64(2.0));
+        let mut gz = vec![T::ZERO; 2 * n];
+        dense::gated_tanh_vjp(Some(&mut gz), None, &vec![T::ONE; n], &z, &h, n, T::ZERO, T::from_f64(2.0));
+        for j in 0..n {
+            let x = xd[j];
+            check("tanh", x, y[j].to_f64(), x.tanh(), tiny);
+            let tp = reference::unary(dense::Unary::TanhPrime, x);
+            let floor = if x.abs() > 354.0 || (T::NAME == "f32" && x.abs() > 43.0) { floor_tp } else { tiny };
+            check("tanh′", x, gz[j].to_f64(), tp, floor);
+        }
+        // σ and σ′: z_f = 60 (tanh = 1), z_g = x, h = 0, a = 0, b = 1
+        let mut z = vec![T::from_f64(60.0); n];
+        z.extend(xt.iter().copied());
+        let mut y = vec![T::NAN; n];
+        dense::gated_tanh(&mut y, &z, &h, n, T::ZERO, T::ONE);
+        let mut gz = vec![T::ZERO; 2 * n];
+        dense::gated_tanh_vjp(Some(&mut gz), None, &vec![T::ONE; n], &z, &h, n, T::ZERO, T::ONE);
+        for j in 0..n {
+            let x = xd[j];
+            check("σ", x, y[j].to_f64(), reference::sigmoid(x), tiny);
+            assert!(y[j].to_f64() <= 1.0, "{} σ({x:e}) = {:e} > 1", T::NAME, y[j].to_f64());
+            check("σ′", x, gz[n + j].to_f64(), reference::unary(dense::Unary::SigmoidPrime, x), tiny);
+        }
+    });
+}
