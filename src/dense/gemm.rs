@@ -517,7 +517,9 @@ fn store_tile<T: Float, const R: usize, const V: usize>(
 }
 
 /// Register tile reading `A` (any strides) and a row-major `B` (unit column stride) in place:
-/// `acc[i] += Σ_k A[i0+i][k] · B[k][j0..j0+V·L]` for `R` rows.
+/// `acc[i] += Σ_k A[i0+i][k] · B[k][j0..j0+V·L]` for `R` rows. `A`'s elements are read through
+/// slices whose lengths the compiler knows (a row of `A`, or the `R` rows of one column when
+/// they are adjacent), so the loop carries no bounds check per element.
 #[inline(always)]
 fn micro_direct<T: Float, const R: usize, const V: usize>(
     acc: &mut [[T::Lanes; V]; R],
@@ -528,16 +530,35 @@ fn micro_direct<T: Float, const R: usize, const V: usize>(
     j0: usize,
 ) {
     let n = T::Lanes::N;
-    let base: [usize; R] = std::array::from_fn(|i| (i0 + i) * a.rs);
-    for kk in 0..a.cols {
+    let fma_row = |acc: &mut [[T::Lanes; V]; R], ak: [T; R], kk: usize| {
         let brow = &b[kk * b_rs + j0..kk * b_rs + j0 + V * n];
         let bv: [T::Lanes; V] = std::array::from_fn(|j| T::Lanes::load(&brow[j * n..]));
-        let ak = kk * a.cs;
         for i in 0..R {
-            let ai = T::Lanes::splat(a.data[base[i] + ak]);
+            let ai = T::Lanes::splat(ak[i]);
             for j in 0..V {
                 acc[i][j] = ai.mul_add(bv[j], acc[i][j]);
             }
+        }
+    };
+    if a.rs == 1 {
+        // A is a transposed row-major matrix: the R elements of column k are adjacent.
+        for kk in 0..a.cols {
+            let col: &[T; R] = a.data[i0 + kk * a.cs..i0 + kk * a.cs + R]
+                .try_into()
+                .expect("internal: R elements");
+            fma_row(acc, *col, kk);
+        }
+    } else if a.cs == 1 {
+        let rows: [&[T]; R] =
+            std::array::from_fn(|i| &a.data[(i0 + i) * a.rs..(i0 + i) * a.rs + a.cols]);
+        for kk in 0..a.cols {
+            fma_row(acc, std::array::from_fn(|i| rows[i][kk]), kk);
+        }
+    } else {
+        let base: [usize; R] = std::array::from_fn(|i| (i0 + i) * a.rs);
+        for kk in 0..a.cols {
+            let ak = kk * a.cs;
+            fma_row(acc, std::array::from_fn(|i| a.data[base[i] + ak]), kk);
         }
     }
 }
