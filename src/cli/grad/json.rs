@@ -162,24 +162,64 @@ pub fn expect_shape(a: &NumArray, want: &[usize], path: &str) -> Result<(), CliE
     Ok(())
 }
 
-/// Writes values with a given shape as nested JSON lists.
-pub fn nest(values: &[f64], shape: &[usize]) -> Value {
+/// Appends values with a given shape as nested JSON lists (a scalar for shape `[]`), each number
+/// as `serde_json` writes it (shortest round-trip form; `null` if not finite).
+pub fn write_nested(out: &mut Vec<u8>, values: &[f64], shape: &[usize]) {
     match shape {
-        [] => Value::from(values.first().copied().unwrap_or(0.0)),
-        [_] => Value::from(values.to_vec()),
+        [] => write_number(out, values.first().copied().unwrap_or(0.0)),
+        [_] => {
+            out.push(b'[');
+            for (i, &x) in values.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_number(out, x);
+            }
+            out.push(b']');
+        }
         [n, rest @ ..] => {
             let per: usize = rest.iter().product();
-            Value::Array(
-                (0..*n)
-                    .map(|i| nest(&values[i * per..(i + 1) * per], rest))
-                    .collect(),
-            )
+            out.push(b'[');
+            for i in 0..*n {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_nested(out, &values[i * per..(i + 1) * per], rest);
+            }
+            out.push(b']');
         }
     }
 }
 
+/// Appends one number as `serde_json` writes it.
+pub fn write_number(out: &mut Vec<u8>, x: f64) {
+    serde_json::to_writer(&mut *out, &x).expect("internal: writing to a Vec cannot fail");
+}
+
+/// Appends a string as a JSON string literal.
+pub fn write_string(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(&mut *out, s).expect("internal: writing to a Vec cannot fail");
+}
+
 #[cfg(test)]
 mod tests {
+    /// The value tree `neurodyn grad` used to build for its output: the reference for
+    /// [`super::write_nested`].
+    fn nest(values: &[f64], shape: &[usize]) -> serde_json::Value {
+        match shape {
+            [] => serde_json::Value::from(values.first().copied().unwrap_or(0.0)),
+            [_] => serde_json::Value::from(values.to_vec()),
+            [n, rest @ ..] => {
+                let per: usize = rest.iter().product();
+                serde_json::Value::Array(
+                    (0..*n)
+                        .map(|i| nest(&values[i * per..(i + 1) * per], rest))
+                        .collect(),
+                )
+            }
+        }
+    }
+
     #[test]
     fn case_numbers_are_read_exactly() {
         // serde_json's default float parsing is best effort: 819 of the 6871 decimals of the
@@ -199,5 +239,34 @@ mod tests {
                 "{s}: read {got:e}, exact {exact:e}"
             );
         }
+    }
+
+    #[test]
+    fn written_output_equals_the_value_tree_serialised() {
+        let vals: Vec<f64> = (0..24)
+            .map(|i| match i {
+                3 => f64::NAN,
+                5 => -0.0,
+                7 => 1e-300,
+                11 => f64::INFINITY,
+                _ => (i as f64 - 7.3) * 0.1234567890123,
+            })
+            .collect();
+        for shape in [
+            vec![],
+            vec![24],
+            vec![4, 6],
+            vec![2, 3, 4],
+            vec![1, 24],
+            vec![24, 1],
+        ] {
+            let mut out = Vec::new();
+            super::write_nested(&mut out, &vals, &shape);
+            let want = serde_json::to_string(&nest(&vals, &shape)).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want, "shape {shape:?}");
+        }
+        let mut out = Vec::new();
+        super::write_string(&mut out, "flow.0.W \"quoted\"");
+        assert_eq!(String::from_utf8(out).unwrap(), r#""flow.0.W \"quoted\"""#);
     }
 }

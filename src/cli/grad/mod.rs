@@ -127,15 +127,25 @@ pub fn run(a: &GradArgs) -> Result<(), CliError> {
         Some(r) => (r.map_err(CliError::failure)?, true),
         None => (one_tape(&mut g)?, false),
     };
-    let mut grads = serde_json::Map::new();
-    for info in store.infos() {
+    // {"grad": {name: nested list, …}, "loss": x}, keys in sorted order (as a serde_json map
+    // writes them), written into one buffer and out in one piece.
+    let mut infos: Vec<_> = store.infos().iter().collect();
+    infos.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut text = Vec::with_capacity(24 * g.as_slice().len() + 64);
+    text.extend_from_slice(b"{\"grad\":{");
+    for (i, info) in infos.iter().enumerate() {
+        if i > 0 {
+            text.push(b',');
+        }
+        json::write_string(&mut text, &info.name);
+        text.push(b':');
         let shape = case.shape_of(&info.name);
-        grads.insert(
-            info.name.clone(),
-            json::nest(&g.as_slice()[info.range()], &shape),
-        );
+        json::write_nested(&mut text, &g.as_slice()[info.range()], &shape);
     }
-    outln!("{}", serde_json::json!({"loss": loss, "grad": grads}));
+    text.extend_from_slice(b"},\"loss\":");
+    json::write_number(&mut text, loss);
+    text.push(b'}');
+    outln!("{}", String::from_utf8_lossy(&text));
     if a.check {
         if routed {
             // The printed gradient came by the case's own route (checkpointed): it must equal
