@@ -520,6 +520,8 @@ fn store_tile<T: Float, const R: usize, const V: usize>(
 /// `acc[i] += Σ_k A[i0+i][k] · B[k][j0..j0+V·L]` for `R` rows. `A`'s elements are read through
 /// slices whose lengths the compiler knows (a row of `A`, or the `R` rows of one column when
 /// they are adjacent), so the loop carries no bounds check per element.
+// `kk` indexes R rows at once (and B): no single iterator to take its place.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn micro_direct<T: Float, const R: usize, const V: usize>(
     acc: &mut [[T::Lanes; V]; R],
