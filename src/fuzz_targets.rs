@@ -197,10 +197,10 @@ pub fn ts_bytes(data: &[u8]) {
 /// gradient) when small. Must return, never panic or hang.
 #[cfg(feature = "cli")]
 pub fn case_json(data: &[u8]) {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
+    let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(case) = crate::cli::grad_case(&v) else {
+    let Ok(case) = crate::cli::grad_case(text) else {
         return;
     };
     if case.store().len() > 10_000 {

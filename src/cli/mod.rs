@@ -96,13 +96,15 @@ pub enum Command {
     Connector(Box<connector::ConnectorArgs>),
 }
 
-/// Parses a `neurodyn grad` case from JSON (for the fuzz harness).
+/// Parses a `neurodyn grad` case from JSON text (for the fuzz harness).
 ///
 /// # Errors
-/// An invalid case, as the command's one-line message.
+/// Text that is not JSON or an invalid case, as the command's one-line message.
 #[doc(hidden)]
-pub fn grad_case(v: &serde_json::Value) -> Result<Box<dyn grad::Case>, CliError> {
-    grad::parse(v)
+pub fn grad_case(text: &str) -> Result<Box<dyn grad::Case>, CliError> {
+    let v = grad::json_text::parse(text)
+        .map_err(|e| CliError::input(format!("not valid JSON: {e}")))?;
+    grad::parse(&v)
 }
 
 /// Parses and expands a `neurodyn sweep` spec (TOML, or JSON if `json`) without running it;

@@ -41,10 +41,9 @@ fn case_json_corpus_replays() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/case_json");
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let v: Result<serde_json::Value, _> =
-            serde_json::from_slice(&std::fs::read(e.path()).unwrap());
-        let ok = v
-            .map(|v| neurodyn::cli::grad_case(&v).is_ok())
+        let bytes = std::fs::read(e.path()).unwrap();
+        let ok = std::str::from_utf8(&bytes)
+            .map(|text| neurodyn::cli::grad_case(text).is_ok())
             .unwrap_or(false);
         assert_eq!(ok, name.starts_with("valid_"), "{name}");
     }

@@ -3,12 +3,12 @@
 
 use super::super::CliError;
 use super::json::{NumArray, array, expect_shape, field, only_keys, string};
+use super::json_text::Json as Value;
 use super::{Case, solver};
 use crate::models::Activation;
 use crate::models::cnf::{Cnf, CnfConfig, Trace, flow_matching_loss, nll_on_tape};
 use crate::solve::SolveOptions;
 use crate::tape::{ParamStore, Tape, Var};
-use serde_json::Value;
 use std::collections::HashMap;
 
 /// What a cnf case computes.

@@ -4,9 +4,9 @@
 use super::super::CliError;
 use super::Case;
 use super::json::{array, count, expect_shape, field, number, only_keys, string};
+use super::json_text::Json as Value;
 use crate::models::gdm::{Gdm, GdmConfig, Prepared, Sequences};
 use crate::tape::{ParamStore, Tape, Var};
-use serde_json::Value;
 
 /// A parsed gdm case.
 pub struct GdmCase {

@@ -4,13 +4,13 @@
 use super::super::CliError;
 use super::Case;
 use super::json::{array, boolean, count, expect_shape, field, number, only_keys, string};
+use super::json_text::Json as Value;
 use super::timed::TimedData;
 use crate::models::Activation;
 use crate::models::gnode::{Gnode, GnodeConfig, GnodeOde, InitScheme, InitialState};
 use crate::solve::solve_on_tape;
 use crate::tape::{Grads, ParamStore, Tape, Var};
 use crate::workloads::gnode::save_term;
-use serde_json::Value;
 use std::collections::HashMap;
 
 /// A parsed gnode case.

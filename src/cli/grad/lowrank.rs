@@ -4,11 +4,11 @@
 use super::super::CliError;
 use super::Case;
 use super::json::{array, count, expect_shape, field, number, only_keys, string};
+use super::json_text::Json as Value;
 use super::timed::TimedData;
 use crate::models::lowrank::{LowRank, LowRankConfig, LowRankOde};
 use crate::solve::solve_on_tape;
 use crate::tape::{Grads, ParamStore, Tape, Var};
-use serde_json::Value;
 use std::collections::HashMap;
 
 /// A parsed lowrank case.
@@ -72,7 +72,7 @@ impl LowRankCase {
             let path = format!("params.{name}");
             let a = array(
                 params
-                    .get(*name)
+                    .get(name)
                     .ok_or_else(|| CliError::input(format!("{path}: missing")))?,
                 &path,
             )?;

@@ -5,6 +5,7 @@ mod cnf;
 mod gdm;
 mod gnode;
 pub mod json;
+pub mod json_text;
 mod lowrank;
 mod timed;
 
@@ -13,7 +14,7 @@ use crate::solve::{Controller, Method, SolveOptions};
 use crate::tape::check::{GradCheckOptions, gradcheck};
 use crate::tape::{Grads, ParamStore, Tape, Var};
 use json::{field, number, only_keys, string};
-use serde_json::Value;
+use json_text::Json as Value;
 use std::path::PathBuf;
 
 /// Options of `neurodyn grad`.
@@ -87,7 +88,7 @@ pub fn solver(v: &Value) -> Result<SolveOptions<f64>, CliError> {
 pub fn load(path: &std::path::Path) -> Result<Box<dyn Case>, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
-    let v: Value = serde_json::from_str(&text)
+    let v = json_text::parse(&text)
         .map_err(|e| CliError::input(format!("{}: not valid JSON: {e}", path.display())))?;
     parse(&v)
 }

@@ -4,10 +4,10 @@
 
 use super::super::CliError;
 use super::json::{NumArray, array, expect_shape, field, number, only_keys, string};
+use super::json_text::Json as Value;
 use super::solver;
 use crate::solve::{Dynamics, GradMode, SolveOptions, solve_with_grad};
 use crate::tape::{Grads, Tape, Var};
-use serde_json::Value;
 
 /// Parsed, validated timed data with solver options ready for a solve over `[0, KΔ]`.
 pub struct TimedData {
