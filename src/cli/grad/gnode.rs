@@ -75,19 +75,21 @@ impl GnodeCase {
         let params = field(v, "params", "case")?
             .as_object()
             .ok_or_else(|| CliError::input("params: must be an object"))?;
-        let template = Gnode::<f64>::new(cfg.clone(), &mut crate::rng::seeded(0))
+        // The model with placeholder values: its parameter names and shapes check the case's,
+        // then the case's values replace them.
+        let mut model = Gnode::<f64>::new(cfg.clone(), &mut crate::rng::seeded(0))
             .map_err(|e| CliError::input(e.to_string()))?;
         let mut values = Vec::new();
         let mut shapes = HashMap::new();
         for (name, val) in params {
-            let id = template.store().id(name).ok_or_else(|| {
+            let id = model.store().id(name).ok_or_else(|| {
                 CliError::input(format!(
                     "params.{name}: not a parameter of this {} model",
                     cfg.kind_name()
                 ))
             })?;
             let a = array(val, &format!("params.{name}"))?;
-            let want = template
+            let want = model
                 .param_shape(id)
                 .expect("internal: the template's own id");
             expect_shape(&a, &want, &format!("params.{name}"))?;
@@ -95,7 +97,8 @@ impl GnodeCase {
             shapes.insert(name.clone(), a.shape.clone());
             values.push((name.clone(), r, c, a.values));
         }
-        let model = Gnode::from_params(cfg, &values)
+        model
+            .set_params(&values)
             .map_err(|e| CliError::input(format!("{}: {}", e.field, e.reason)))?;
         let data = TimedData::parse(v, i, o, "gnode")?;
         Ok(Self {

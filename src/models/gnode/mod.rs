@@ -305,6 +305,34 @@ impl<T: Float> Gnode<T> {
             },
             &mut crate::rng::seeded(0),
         )?;
+        model.set_params(params)?;
+        Ok(model)
+    }
+
+    /// Replaces every parameter's values (names and shapes as SPEC §7; a matrix may also be
+    /// given as one row of all its values). All parameters must be given.
+    ///
+    /// # Errors
+    /// A missing, extra, misshapen or non-finite parameter (named). The values are then partly
+    /// replaced.
+    ///
+    /// # Example
+    /// ```
+    /// use neurodyn::models::gnode::{Gnode, GnodeConfig};
+    /// let cfg = GnodeConfig { hidden: 2, inputs: 1, outputs: 1, ..GnodeConfig::default() };
+    /// let mut m = Gnode::<f64>::new(cfg, &mut neurodyn::rng::seeded(0)).unwrap();
+    /// let params: Vec<_> = m.store().infos().iter()
+    ///     .map(|i| (i.name.clone(), i.rows, i.cols, vec![0.5; i.rows * i.cols]))
+    ///     .collect();
+    /// m.set_params(&params).unwrap();
+    /// assert!(m.store().as_slice().iter().all(|&x| x == 0.5));
+    /// assert!(m.set_params(&params[1..]).is_err()); // one missing
+    /// ```
+    pub fn set_params(
+        &mut self,
+        params: &[(String, usize, usize, Vec<T>)],
+    ) -> Result<(), ConfigError> {
+        let model = self;
         for (name, r, c, v) in params {
             let id = model.store.id(name).ok_or_else(|| {
                 ConfigError::new(format!("params.{name}"), "not a parameter of this model")
@@ -329,7 +357,7 @@ impl<T: Float> Gnode<T> {
                 return Err(ConfigError::new(format!("params.{}", info.name), "missing"));
             }
         }
-        Ok(model)
+        Ok(())
     }
 
     /// The configuration.
