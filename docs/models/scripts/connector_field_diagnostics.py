@@ -7,7 +7,8 @@ usage: connector_field_diagnostics.py FIT_DIR [CONNECTOR_DIR]
                  model.json naming the truth)
   CONNECTOR_DIR: a `neurodyn connector FIT_DIR` output folder (default FIT_DIR/connector)
 
-Prints, for every set of loadings in CONNECTOR_DIR/samples.npz (each route's samples, and the
+Prints, for every set of loadings (in the truth's gauge, through the fit's `align` and the
+Connector's `gauge_rotation` when result.json has one) in CONNECTOR_DIR/samples.npz (each route's samples, and the
 particle route's raw particles before distillation: all kept chain states and the last one
 alone), the relative latent-field error against the truth and against the plain fit on the
 metric's grid (the ball of radius model.json's latent_radius, 81 points for R = 1, 21 per axis
@@ -48,12 +49,16 @@ def main():
     z = np.load(fitdir + "/fit.npz")
     t = np.load(model["truth"])
     A = z["align"]
-    to_truth = lambda m, n: (m @ A, n @ np.linalg.inv(A).T)
+    res = json.load(open(cdir + "/result.json"))
+    rot = res.get("gauge_rotation")
+    # the Connector's samples are in the gauge m Q when it rotated the fit (result.json)
+    Ac = A if rot is None else np.array(rot).reshape(A.shape).T @ A
+    to_truth = lambda m, n: (m @ Ac, n @ np.linalg.inv(Ac).T)
     mt, nt = t["m"], t["n"]
     R = mt.shape[1]
     K = grid(R, model["latent_radius"])
     ft = field(mt, nt, K)
-    fm, fn = to_truth(z["m"], z["n"])
+    fm, fn = z["m"] @ A, z["n"] @ np.linalg.inv(A).T
     ff = field(fm, fn, K)
     s = np.load(cdir + "/samples.npz")
     sets = [("plain fit", fm, fn)]
@@ -64,7 +69,7 @@ def main():
         pm, pn = s["particles_m"], s["particles_n"]
         sets.append(("raw particles, all kept", *to_truth(pm, pn)))
         # the last chain state: the final block of rows (snapshot-major)
-        snaps = int(json.load(open(cdir + "/result.json")).get("particle_snapshots", 1))
+        snaps = int(res.get("particle_snapshots", 1))
         if snaps > 1:
             per = pm.shape[0] // snaps
             sets.append(("raw particles, last state", *to_truth(pm[-per:], pn[-per:])))
