@@ -216,7 +216,8 @@ pub(crate) struct RouteResult {
     pub(crate) violation: f64,
     pub(crate) seconds: f64,
     pub(crate) connector: Option<Connector>,
-    /// The particle route's final particles `(m, n)` before distillation (fit gauge).
+    /// The particle route's kept particle states `(m, n)` before distillation (in the gauge the
+    /// routes ran in: the fit's, or the rotated one of [`FitRun::rotate`]).
     pub(crate) particles: Option<(Vec<f64>, Vec<f64>)>,
 }
 
@@ -569,4 +570,74 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
         results.push(res);
     }
     report::write(a, &fit, &fit_problem, &m_samples, &results, &out, &mut rng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FitRun;
+
+    /// A rotation keeps J = m nᵀ, each neuron's m·κ, and the alignment to the truth.
+    #[test]
+    fn rotating_a_fit_keeps_what_the_gauge_cannot_change() {
+        let (c, s) = (0.3_f64.cos(), 0.3_f64.sin());
+        let q = [c, -s, s, c];
+        let fit = FitRun {
+            rank: 2,
+            m: vec![1.0, 2.0, -0.5, 0.3, 0.7, -1.1],
+            n: vec![0.2, -1.0, 1.5, 0.4, -0.3, 0.9],
+            kappa: vec![0.5, -0.2, 1.0, 0.1],
+            align: Some(vec![1.2, 0.3, -0.4, 0.9]),
+            truth: None,
+            radius: 1.0,
+            recipe: None,
+            rotation: None,
+        };
+        let mut rot = fit_clone(&fit);
+        rot.rotate(&q);
+        let dot = |a: &[f64], b: &[f64]| a[0] * b[0] + a[1] * b[1];
+        let m_a = |m: &[f64], a: &[f64]| -> Vec<f64> {
+            m.chunks_exact(2)
+                .flat_map(|v| [v[0] * a[0] + v[1] * a[2], v[0] * a[1] + v[1] * a[3]])
+                .collect()
+        };
+        for i in 0..3 {
+            for j in 0..3 {
+                let (a, b) = (
+                    dot(&fit.m[2 * i..2 * i + 2], &fit.n[2 * j..2 * j + 2]),
+                    dot(&rot.m[2 * i..2 * i + 2], &rot.n[2 * j..2 * j + 2]),
+                );
+                assert!((a - b).abs() < 1e-12, "J_{i}{j}: {a} vs {b}");
+            }
+            for k in 0..2 {
+                let (a, b) = (
+                    dot(&fit.m[2 * i..2 * i + 2], &fit.kappa[2 * k..2 * k + 2]),
+                    dot(&rot.m[2 * i..2 * i + 2], &rot.kappa[2 * k..2 * k + 2]),
+                );
+                assert!((a - b).abs() < 1e-12, "m·κ: {a} vs {b}");
+            }
+        }
+        let (t0, t1) = (
+            m_a(&fit.m, fit.align.as_ref().unwrap()),
+            m_a(&rot.m, rot.align.as_ref().unwrap()),
+        );
+        for (a, b) in t0.iter().zip(&t1) {
+            assert!((a - b).abs() < 1e-12, "aligned m: {a} vs {b}");
+        }
+        assert_eq!(rot.rotation.as_deref(), Some(&q[..]));
+        assert_ne!(rot.m, fit.m);
+    }
+
+    fn fit_clone(f: &FitRun) -> FitRun {
+        FitRun {
+            rank: f.rank,
+            m: f.m.clone(),
+            n: f.n.clone(),
+            kappa: f.kappa.clone(),
+            align: f.align.clone(),
+            truth: f.truth.clone(),
+            radius: f.radius,
+            recipe: f.recipe.clone(),
+            rotation: f.rotation.clone(),
+        }
+    }
 }
