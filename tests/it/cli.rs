@@ -1156,6 +1156,8 @@ fn lowrank_simulate_fit_and_connector_run_end_to_end() {
         "20",
         "--particle-steps",
         "20",
+        "--particle-snapshots",
+        "1",
         "--lagrangian-steps",
         "10",
         "--lagrangian-eval-every",
@@ -1203,6 +1205,19 @@ fn lowrank_simulate_fit_and_connector_run_end_to_end() {
     );
     assert_bad_input(&["connector", fit, "--n-second-moment=-1"], "second-moment");
     assert_bad_input(&["connector", fit, "--sampling", "sobol"], "--sampling");
+    // the default 8 kept states, 100 steps apart, need at least 701 Langevin steps
+    assert_bad_input(
+        &["connector", fit, "--particle-steps", "700"],
+        "--particle-snapshots",
+    );
+    assert_bad_input(
+        &["connector", fit, "--particle-snapshots", "0"],
+        "--particle-snapshots",
+    );
+    assert_bad_input(
+        &["connector", fit, "--distill-average", "2"],
+        "--distill-average",
+    );
 }
 
 /// `lowrank theory --json` for a recipe: the row of `source`.

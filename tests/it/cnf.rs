@@ -281,3 +281,50 @@ fn flow_matching_on_a_mixture_reaches_the_true_nll() {
     );
     assert!(nll - nll_true < 0.05, "gap {}", nll - nll_true);
 }
+
+/// Flow matching with `average`: the parameters are the mean of the last iterates. With a
+/// constant learning rate a 3-step run ends on the 4-step run's third iterate, so averaging
+/// the last half of 4 steps gives the mean of the 3- and 4-step results; 0 keeps the last
+/// iterate, and a fraction outside [0, 1] is named.
+#[test]
+fn flow_matching_averages_the_last_iterates() {
+    let (data, _) = mixture(200, 3);
+    let fresh = Cnf::new(
+        CnfConfig {
+            dim: 2,
+            hidden: vec![8],
+            ..Default::default()
+        },
+        &mut neurodyn::rng::seeded(4),
+    )
+    .unwrap();
+    let run = |steps: usize, average: f64| {
+        let mut cnf = fresh.clone();
+        let cfg = FlowMatchingConfig {
+            steps,
+            batch: 16,
+            schedule: neurodyn::train::Schedule::Constant,
+            average,
+            ..Default::default()
+        };
+        fit_flow_matching(
+            &mut cnf,
+            &data,
+            &[],
+            &cfg,
+            &mut neurodyn::rng::seeded(5),
+            |_, _| {},
+        )
+        .map(|_| cnf.store().as_slice().to_vec())
+    };
+    let (p3, p4) = (run(3, 0.0).unwrap(), run(4, 0.0).unwrap());
+    let avg = run(4, 0.5).unwrap();
+    assert_ne!(p3, p4);
+    for ((a, x), y) in avg.iter().zip(&p3).zip(&p4) {
+        assert!((a - 0.5 * (x + y)).abs() < 1e-12, "{a} vs {x}, {y}");
+    }
+    assert_eq!(run(4, 0.1).unwrap(), p4, "0.1 × 4 steps rounds to none");
+    assert_eq!(run(4, 0.0).unwrap(), p4);
+    let e = run(4, 1.5).unwrap_err();
+    assert_eq!(e.field, "average", "{e}");
+}

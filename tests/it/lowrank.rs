@@ -478,6 +478,131 @@ fn lagrangian_connector_meets_the_constraints_and_removes_an_offset() {
     assert!(lagrangian(&problem, &mut q_n, &bad, &mut rng, |_| {}).is_err());
 }
 
+/// In the principal axes of the closed form's conditional mean (`mean_axes`), one reference
+/// for every rank makes the whole second moment `E[n nᵀ] = M2 I`: the mean's covariance is
+/// diagonal there, while in a rotated gauge it is not (so the per-rank constraint would leave
+/// `E[n₁ n₂] ≠ 0`); the drives rotate with the gauge.
+#[test]
+fn closed_form_mean_axes_diagonalise_the_second_moment() {
+    use neurodyn::models::lowrank::connector::gaussian::GaussianConnector;
+    use neurodyn::models::lowrank::connector::{ConnectorProblem, ProblemConfig};
+    let l = Recipe::TwoFixedPoints
+        .loading_model(Tails::Gaussian)
+        .sample(1000, true, &mut neurodyn::rng::seeded(5))
+        .unwrap();
+    let rot = |x: &[f64], q: &[f64]| -> Vec<f64> {
+        x.chunks_exact(2)
+            .flat_map(|v| [v[0] * q[0] + v[1] * q[2], v[0] * q[1] + v[1] * q[3]])
+            .collect()
+    };
+    let (c, s) = (0.5_f64.cos(), 0.5_f64.sin());
+    let turn = [c, -s, s, c];
+    let (m, n) = (rot(&l.m, &turn), rot(&l.n, &turn));
+    // random visited states (a grid's tied distances could pick other states once rotated)
+    let visited: Vec<f64> = random(600, 11).iter().map(|v| 1.2 * v).collect();
+    let cfg = ProblemConfig {
+        states: 60,
+        second_moment: Some(vec![4.0, 4.0]),
+    };
+    let solve = |m: &[f64], n: &[f64], visited: &[f64]| {
+        let p =
+            ConnectorProblem::new(m, n, 2, visited, &cfg, &mut neurodyn::rng::seeded(6)).unwrap();
+        let g = GaussianConnector::solve(&p, 1e-4).unwrap();
+        let mu = g.mean(m);
+        let cov = |a: usize, b: usize| {
+            mu.chunks_exact(2).map(|v| v[a] * v[b]).sum::<f64>() / (mu.len() / 2) as f64
+        };
+        (p, g, [cov(0, 0), cov(0, 1), cov(1, 1)])
+    };
+    let (p0, g0, c0) = solve(&m, &n, &visited);
+    assert!(
+        c0[1].abs() > 0.05 * (c0[0] + c0[2]),
+        "rotated gauge: {c0:?}"
+    );
+    let q = g0.mean_axes(&m);
+    let qtq = [
+        q[0] * q[0] + q[2] * q[2],
+        q[0] * q[1] + q[2] * q[3],
+        q[1] * q[1] + q[3] * q[3],
+    ];
+    assert!((qtq[0] - 1.0).abs() < 1e-12 && qtq[1].abs() < 1e-12 && (qtq[2] - 1.0).abs() < 1e-12);
+    let (p1, g1, c1) = solve(&rot(&m, &q), &rot(&n, &q), &rot(&visited, &q));
+    assert!(
+        c1[1].abs() < 1e-3 * (c1[0] + c1[2]),
+        "principal axes: {c1:?}"
+    );
+    assert!(c1[0] >= c1[2], "descending: {c1:?}");
+    // E[n nᵀ] = C + diag(s²) = 4 I
+    for (cr, sr) in [c1[0], c1[2]].iter().zip(&g1.noise) {
+        assert!((cr + sr * sr - 4.0).abs() < 1e-9, "{c1:?} {:?}", g1.noise);
+    }
+    // the same states, the drives rotated with the gauge
+    let (t0, t1) = (rot(&p0.targets, &q), &p1.targets);
+    let err = t0
+        .iter()
+        .zip(t1)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(err < 1e-9, "targets differ by {err}");
+}
+
+/// The particle route keeps `snapshots` states of its chain, `spacing` steps apart and the
+/// final one last: each kept block is exactly the chain's state at that step (the same as a
+/// shorter run's final state under the same seed), and settings that do not fit are named.
+#[test]
+fn particles_keep_states_of_their_chain() {
+    use neurodyn::models::lowrank::connector::particles::{ParticleConfig, particles};
+    use neurodyn::models::lowrank::connector::{ConnectorProblem, ProblemConfig};
+    let m = random(150, 1);
+    let n: Vec<f64> = m
+        .iter()
+        .zip(random(150, 2))
+        .map(|(a, e)| 2.0 * a + e)
+        .collect();
+    let visited: Vec<f64> = (0..21).map(|i| -1.0 + 0.1 * i as f64).collect();
+    let problem = ConnectorProblem::new(
+        &m,
+        &n,
+        1,
+        &visited,
+        &ProblemConfig {
+            states: 8,
+            ..Default::default()
+        },
+        &mut neurodyn::rng::seeded(3),
+    )
+    .unwrap();
+    let run = |steps: usize, snapshots: usize, spacing: usize| {
+        let cfg = ParticleConfig {
+            copies: 1,
+            steps,
+            snapshots,
+            spacing,
+            ..Default::default()
+        };
+        particles(&problem, &cfg, &mut neurodyn::rng::seeded(4), |_, _| {})
+    };
+    let kept = run(50, 3, 10).unwrap();
+    assert_eq!((kept.m.len(), kept.n.len()), (450, 450));
+    assert_eq!(&kept.m[300..], m.as_slice());
+    // blocks: the states after 30, 40 and 50 steps
+    for (b, steps) in [30, 40, 50].into_iter().enumerate() {
+        let last = run(steps, 1, 100).unwrap();
+        assert_eq!(last.n.len(), 150);
+        assert_eq!(
+            &kept.n[b * 150..(b + 1) * 150],
+            last.n.as_slice(),
+            "block {b}"
+        );
+    }
+    assert_ne!(&kept.n[..150], &kept.n[300..]);
+    for (snapshots, spacing) in [(0, 10), (3, 0), (6, 10)] {
+        let e = run(50, snapshots, spacing).unwrap_err();
+        assert_eq!(e.field, "particles", "{e}");
+    }
+    assert!(run(50, 5, 10).is_ok(), "the first kept state is the 10th");
+}
+
 /// With rates the initial states stay at the first sample's inversion unless `learn_x0`.
 #[test]
 fn fit_learns_initial_states_only_when_asked() {

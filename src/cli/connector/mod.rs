@@ -60,6 +60,14 @@ pub struct ConnectorArgs {
     /// Langevin steps of the particle route.
     #[arg(long, default_value_t = 4000)]
     pub particle_steps: usize,
+    /// States of each particle's chain kept for the distillation: the last one and those 100,
+    /// 200, … steps before it (each a draw of q(n | m) once the chain is stationary).
+    #[arg(long, default_value_t = 8)]
+    pub particle_snapshots: usize,
+    /// Fraction of the particle distillation's flow-matching steps (their end) over which its
+    /// parameters are averaged (0: the last iterate).
+    #[arg(long, default_value_t = 0.5)]
+    pub distill_average: f64,
     /// Optimiser steps of the Lagrangian route.
     #[arg(long, default_value_t = 3000)]
     pub lagrangian_steps: usize,
@@ -96,6 +104,32 @@ pub(crate) struct FitRun {
     pub(crate) truth: Option<(Vec<f64>, Vec<f64>)>,
     pub(crate) radius: f64,
     pub(crate) recipe: Option<String>,
+    /// The orthogonal change of gauge applied after reading (`m Q`, `n Q`, `κ Q`), if any.
+    pub(crate) rotation: Option<Vec<f64>>,
+}
+
+impl FitRun {
+    /// Moves the fit to the gauge `(m Q, n Q, κ Q)` of an orthogonal `Q` (`R × R`, row-major),
+    /// keeping the alignment to the truth (`m_true ≈ m A = (m Q)(Qᵀ A)`).
+    fn rotate(&mut self, q: &[f64]) {
+        let r = self.rank;
+        let by_q = |x: &[f64]| -> Vec<f64> {
+            x.chunks_exact(r)
+                .flat_map(|row| (0..r).map(|c| (0..r).map(|k| row[k] * q[k * r + c]).sum()))
+                .collect()
+        };
+        self.m = by_q(&self.m);
+        self.n = by_q(&self.n);
+        self.kappa = by_q(&self.kappa);
+        if let Some(a) = &self.align {
+            self.align = Some(
+                (0..r * r)
+                    .map(|j| (0..r).map(|k| q[k * r + j / r] * a[k * r + j % r]).sum())
+                    .collect(),
+            );
+        }
+        self.rotation = Some(q.to_vec());
+    }
 }
 
 fn bad(path: &Path, msg: impl std::fmt::Display) -> CliError {
@@ -170,6 +204,7 @@ pub(crate) fn read_fit(dir: &Path) -> Result<FitRun, CliError> {
             .get("recipe")
             .and_then(|v| v.as_str())
             .map(str::to_string),
+        rotation: None,
     })
 }
 
@@ -181,11 +216,14 @@ pub(crate) struct RouteResult {
     pub(crate) violation: f64,
     pub(crate) seconds: f64,
     pub(crate) connector: Option<Connector>,
+    /// The particle route's kept particle states `(m, n)` before distillation (in the gauge the
+    /// routes ran in: the fit's, or the rotated one of [`FitRun::rotate`]).
+    pub(crate) particles: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 /// Runs `neurodyn connector`.
 pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
-    let fit = read_fit(&a.fit)?;
+    let mut fit = read_fit(&a.fit)?;
     for r in &a.routes {
         if !["gaussian", "particles", "lagrangian"].contains(&r.as_str()) {
             return Err(CliError::input(format!(
@@ -198,6 +236,25 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
     }
     if a.hidden == 0 {
         return Err(CliError::input("--hidden: must be at least 1"));
+    }
+    let spacing = ParticleConfig::default().spacing;
+    if a.routes.iter().any(|r| r == "particles")
+        && (a.particle_snapshots == 0
+            || (a.particle_snapshots - 1).saturating_mul(spacing) >= a.particle_steps)
+    {
+        return Err(CliError::input(format!(
+            "--particle-snapshots: {} states {spacing} steps apart do not fit in {} Langevin \
+             steps (at least 1, at most {})",
+            a.particle_snapshots,
+            a.particle_steps,
+            a.particle_steps.saturating_sub(1) / spacing + 1
+        )));
+    }
+    if !(0.0..=1.0).contains(&a.distill_average) {
+        return Err(CliError::input(format!(
+            "--distill-average: must be in [0, 1], got {}",
+            a.distill_average
+        )));
     }
     let r = fit.rank;
     let qmc = match a.sampling.as_str() {
@@ -227,18 +284,30 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
         }
     };
     let mut rng = crate::rng::seeded(a.seed);
-    let problem = ConnectorProblem::new(
-        &fit.m,
-        &fit.n,
-        r,
-        &fit.kappa,
-        &ProblemConfig {
-            states: a.states,
-            second_moment,
-        },
-        &mut rng,
-    )
-    .map_err(|e| CliError::input(format!("--{}: {}", e.field.replace('_', "-"), e.reason)))?;
+    let cfg = ProblemConfig {
+        states: a.states,
+        second_moment,
+    };
+    let bad_problem = |e: crate::ConfigError| {
+        CliError::input(format!("--{}: {}", e.field.replace('_', "-"), e.reason))
+    };
+    // one reference for every rank means E[n nᵀ] = M2 I, the same in every orthogonal gauge:
+    // work in the principal axes of the conditional mean, where the per-rank constraints say
+    // exactly that (GaussianConnector::mean_axes); the same states are drawn there
+    let isotropic = r > 1
+        && cfg
+            .second_moment
+            .as_ref()
+            .is_some_and(|v| v.iter().all(|x| *x == v[0]));
+    if isotropic {
+        let pre = ConnectorProblem::new(&fit.m, &fit.n, r, &fit.kappa, &cfg, &mut rng.clone())
+            .map_err(bad_problem)?;
+        if let Ok(g) = GaussianConnector::solve(&pre, a.ridge) {
+            fit.rotate(&g.mean_axes(&fit.m));
+        }
+    }
+    let problem = ConnectorProblem::new(&fit.m, &fit.n, r, &fit.kappa, &cfg, &mut rng)
+        .map_err(bad_problem)?;
     let out = a.out.clone().unwrap_or_else(|| a.fit.join("connector"));
     std::fs::create_dir_all(&out)
         .map_err(|e| CliError::failure(format!("{}: {e}", out.display())))?;
@@ -260,6 +329,15 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
             .collect::<Vec<_>>(),
         out.display()
     ));
+    if let Some(q) = &fit.rotation {
+        say(format!(
+            "one reference for every rank (E[n nᵀ] = M2 I): working in the principal axes of the \
+             conditional mean, m → m Q with Q = {:?} (result.json: gauge_rotation)",
+            q.iter()
+                .map(|v| (v * 1e3).round() / 1e3)
+                .collect::<Vec<_>>()
+        ));
+    }
     let fm = FlowMatchingConfig {
         steps: a.fm_steps,
         ..Default::default()
@@ -335,12 +413,14 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
                     n,
                     seconds: t.elapsed().as_secs_f64(),
                     connector: None,
+                    particles: None,
                 }
             }
             "particles" => {
                 let cfg = ParticleConfig {
                     steps: a.particle_steps,
                     copies: 1,
+                    snapshots: a.particle_snapshots,
                     ..Default::default()
                 };
                 let bar = Progress::new(a.particle_steps as u64, quiet);
@@ -350,7 +430,11 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
                 .map_err(fail)?;
                 bar.finish();
                 let bar = Progress::new(a.fm_steps as u64, quiet);
-                let q_n = distill(&parts.m, &parts.n, r, a.hidden, &fm, &mut rng, |s, l| {
+                let fm_p = FlowMatchingConfig {
+                    average: a.distill_average,
+                    ..fm.clone()
+                };
+                let q_n = distill(&parts.m, &parts.n, r, a.hidden, &fm_p, &mut rng, |s, l| {
                     bar.update(s as u64 + 1, &format!("distilling q(n | m): {l:.4}"))
                 })
                 .map_err(fail)?;
@@ -375,6 +459,7 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
                     n,
                     seconds: t.elapsed().as_secs_f64(),
                     connector: Some(c),
+                    particles: Some((parts.m, parts.n)),
                 }
             }
             _ => {
@@ -474,6 +559,7 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
                     n,
                     seconds: t.elapsed().as_secs_f64(),
                     connector: Some(c),
+                    particles: None,
                 }
             }
         };
@@ -484,4 +570,74 @@ pub fn run(a: &ConnectorArgs) -> Result<(), CliError> {
         results.push(res);
     }
     report::write(a, &fit, &fit_problem, &m_samples, &results, &out, &mut rng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FitRun;
+
+    /// A rotation keeps J = m nᵀ, each neuron's m·κ, and the alignment to the truth.
+    #[test]
+    fn rotating_a_fit_keeps_what_the_gauge_cannot_change() {
+        let (c, s) = (0.3_f64.cos(), 0.3_f64.sin());
+        let q = [c, -s, s, c];
+        let fit = FitRun {
+            rank: 2,
+            m: vec![1.0, 2.0, -0.5, 0.3, 0.7, -1.1],
+            n: vec![0.2, -1.0, 1.5, 0.4, -0.3, 0.9],
+            kappa: vec![0.5, -0.2, 1.0, 0.1],
+            align: Some(vec![1.2, 0.3, -0.4, 0.9]),
+            truth: None,
+            radius: 1.0,
+            recipe: None,
+            rotation: None,
+        };
+        let mut rot = fit_clone(&fit);
+        rot.rotate(&q);
+        let dot = |a: &[f64], b: &[f64]| a[0] * b[0] + a[1] * b[1];
+        let m_a = |m: &[f64], a: &[f64]| -> Vec<f64> {
+            m.chunks_exact(2)
+                .flat_map(|v| [v[0] * a[0] + v[1] * a[2], v[0] * a[1] + v[1] * a[3]])
+                .collect()
+        };
+        for i in 0..3 {
+            for j in 0..3 {
+                let (a, b) = (
+                    dot(&fit.m[2 * i..2 * i + 2], &fit.n[2 * j..2 * j + 2]),
+                    dot(&rot.m[2 * i..2 * i + 2], &rot.n[2 * j..2 * j + 2]),
+                );
+                assert!((a - b).abs() < 1e-12, "J_{i}{j}: {a} vs {b}");
+            }
+            for k in 0..2 {
+                let (a, b) = (
+                    dot(&fit.m[2 * i..2 * i + 2], &fit.kappa[2 * k..2 * k + 2]),
+                    dot(&rot.m[2 * i..2 * i + 2], &rot.kappa[2 * k..2 * k + 2]),
+                );
+                assert!((a - b).abs() < 1e-12, "m·κ: {a} vs {b}");
+            }
+        }
+        let (t0, t1) = (
+            m_a(&fit.m, fit.align.as_ref().unwrap()),
+            m_a(&rot.m, rot.align.as_ref().unwrap()),
+        );
+        for (a, b) in t0.iter().zip(&t1) {
+            assert!((a - b).abs() < 1e-12, "aligned m: {a} vs {b}");
+        }
+        assert_eq!(rot.rotation.as_deref(), Some(&q[..]));
+        assert_ne!(rot.m, fit.m);
+    }
+
+    fn fit_clone(f: &FitRun) -> FitRun {
+        FitRun {
+            rank: f.rank,
+            m: f.m.clone(),
+            n: f.n.clone(),
+            kappa: f.kappa.clone(),
+            align: f.align.clone(),
+            truth: f.truth.clone(),
+            radius: f.radius,
+            recipe: f.recipe.clone(),
+            rotation: f.rotation.clone(),
+        }
+    }
 }

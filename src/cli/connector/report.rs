@@ -301,7 +301,9 @@ pub(crate) fn write(
     write_json(
         &out.join("result.json"),
         &serde_json::json!({"fit": a.fit.display().to_string(), "recipe": fit.recipe, "rank": r,
-            "states": problem.states(), "second_moment": problem.second_moment, "rows": rows_json,
+            "states": problem.states(), "second_moment": problem.second_moment,
+            "particle_snapshots": a.particle_snapshots, "gauge_rotation": fit.rotation,
+            "rows": rows_json,
             "seconds": results.iter().map(|x| (x.name.clone(), x.seconds)).collect::<Vec<_>>()}),
     )?;
     // samples (fit gauge) and CNF parameters
@@ -315,6 +317,12 @@ pub(crate) fn write(
             key.as_str(),
             array_f64(vec![res.n.len() / r, r], res.n.clone())?,
         ));
+    }
+    for res in results {
+        if let Some((pm, pn)) = &res.particles {
+            arrays.push(("particles_m", array_f64(vec![pm.len() / r, r], pm.clone())?));
+            arrays.push(("particles_n", array_f64(vec![pn.len() / r, r], pn.clone())?));
+        }
     }
     write_npz(out, "samples.npz", &arrays)?;
     for (res, key) in results.iter().zip(&names) {

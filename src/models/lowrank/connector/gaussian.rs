@@ -84,6 +84,45 @@ impl GaussianConnector {
             .collect()
     }
 
+    /// The principal axes of the conditional mean: the orthogonal `Q` (`R × R`, row-major)
+    /// whose columns are the eigenvectors of `C = E[μ μᵀ]`, `μ = Φ(m) Λ`, over the rows of `m`
+    /// (descending eigenvalues, each column's largest entry positive).
+    ///
+    /// ```text
+    /// in the gauge (m Q, n Q, κ Q):  C is diagonal, so E[n nᵀ] = C + diag(s²) = diag(M2)
+    /// ```
+    /// With the same reference `M2` for every rank the whole second moment is then `M2 I`,
+    /// which every orthogonal change of gauge leaves alone; in any other gauge the per-rank
+    /// constraint leaves `E[n_r n_s] = C_rs ≠ 0`, and rotating back mixes it into the diagonal.
+    pub fn mean_axes(&self, m: &[f64]) -> Vec<f64> {
+        let r = self.problem.rank;
+        let mu = self.mean(m);
+        let rows = (mu.len() / r).max(1);
+        let mut c = nalgebra::DMatrix::<f64>::zeros(r, r);
+        for row in mu.chunks_exact(r) {
+            for a in 0..r {
+                for b in 0..r {
+                    c[(a, b)] += row[a] * row[b] / rows as f64;
+                }
+            }
+        }
+        let eig = nalgebra::SymmetricEigen::new(c);
+        let mut order: Vec<usize> = (0..r).collect();
+        order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));
+        let mut q = vec![0.0; r * r];
+        for (col, &j) in order.iter().enumerate() {
+            let v = eig.eigenvectors.column(j);
+            let big = (0..r)
+                .max_by(|&a, &b| v[a].abs().total_cmp(&v[b].abs()))
+                .unwrap_or(0);
+            let sign = if v[big] < 0.0 { -1.0 } else { 1.0 };
+            for row in 0..r {
+                q[row * r + col] = sign * v[row];
+            }
+        }
+        q
+    }
+
     /// `n = Φ(m) Λ + s ⊙ ξ` for each row of `m`, from given standard-normal draws `ξ` (same
     /// shape as `m`; e.g. quasi-random ones).
     ///

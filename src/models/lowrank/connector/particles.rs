@@ -10,7 +10,10 @@
 //! For fixed multipliers the particles relax to `n | m ~ N(−Φ(m)(Λ + μC)/(K β), 1/β)`: the
 //! maximum-entropy family of [`super::gaussian`], reached here by simulation (and so open to
 //! other references). Particles start from the fit's own `n` (spurious structure included),
-//! which the entropy washes out.
+//! which the entropy washes out. The result keeps the last `snapshots` states of the chain,
+//! `spacing` steps apart (by default 8 states 100 steps apart, far beyond the chain's
+//! relaxation time): draws of the same `q(n | m)`, so the distillation gets several pairs per
+//! particle for free.
 
 use super::ConnectorProblem;
 use crate::error::ConfigError;
@@ -30,6 +33,12 @@ pub struct ParticleConfig {
     pub penalty: f64,
     /// Rate η of the second-moment multiplier.
     pub moment_rate: f64,
+    /// States of the chain kept as samples: the last one and `snapshots − 1` before it,
+    /// `spacing` steps apart (at stationarity each is a draw of `q(n | m)`; together they
+    /// give the distillation `snapshots` pairs per particle instead of one).
+    pub snapshots: usize,
+    /// Steps between kept states.
+    pub spacing: usize,
 }
 
 impl Default for ParticleConfig {
@@ -40,6 +49,8 @@ impl Default for ParticleConfig {
             step: 0.05,
             penalty: 5.0,
             moment_rate: 0.01,
+            snapshots: 8,
+            spacing: 100,
         }
     }
 }
@@ -47,9 +58,9 @@ impl Default for ParticleConfig {
 /// The final particles and how the constraints converged.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Particles {
-    /// `m` of every particle (`P·copies × R`).
+    /// `m` of every kept particle state (`snapshots · P·copies × R`, snapshot-major).
     pub m: Vec<f64>,
-    /// `n` of every particle.
+    /// `n` of every kept particle state, the final one last.
     pub n: Vec<f64>,
     /// Relative constraint violation every 100 steps.
     pub violation: Vec<f64>,
@@ -58,7 +69,8 @@ pub struct Particles {
 /// Runs the particle system (see the [module docs](self)).
 ///
 /// # Errors
-/// Zero copies or steps, a non-positive step or penalty.
+/// Zero copies, steps, snapshots or spacing, more snapshots than the chain holds, a
+/// non-positive step or penalty.
 pub fn particles<R: Rng + ?Sized>(
     problem: &ConnectorProblem,
     cfg: &ParticleConfig,
@@ -69,6 +81,21 @@ pub fn particles<R: Rng + ?Sized>(
         return Err(ConfigError::new(
             "particles",
             "copies and steps must be at least 1",
+        ));
+    }
+    if cfg.snapshots == 0 || cfg.spacing == 0 {
+        return Err(ConfigError::new(
+            "particles",
+            "snapshots and spacing must be at least 1",
+        ));
+    }
+    if (cfg.snapshots - 1).saturating_mul(cfg.spacing) >= cfg.steps {
+        return Err(ConfigError::new(
+            "particles",
+            format!(
+                "{} snapshots {} steps apart do not fit in {} steps",
+                cfg.snapshots, cfg.spacing, cfg.steps
+            ),
         ));
     }
     if !(cfg.step > 0.0 && cfg.penalty > 0.0 && cfg.moment_rate >= 0.0) {
@@ -92,6 +119,7 @@ pub fn particles<R: Rng + ?Sized>(
     let mut violation = Vec::new();
     let mut c = vec![0.0; k * r];
     let mut coef = vec![0.0; k * r];
+    let mut kept: Vec<f64> = Vec::with_capacity(cfg.snapshots * p * r);
     for step in 0..cfg.steps {
         // C = (1/P) Φᵀ n − g
         c.fill(0.0);
@@ -128,11 +156,20 @@ pub fn particles<R: Rng + ?Sized>(
                 .clamp(-0.5, 0.5)
                 .exp();
         }
+        let left = cfg.steps - 1 - step;
+        if left.is_multiple_of(cfg.spacing) && left / cfg.spacing < cfg.snapshots {
+            kept.extend_from_slice(&n);
+        }
         if step % 100 == 0 || step + 1 == cfg.steps {
             let viol = problem.violation(&m, &n);
             violation.push(viol);
             observer(step, viol);
         }
     }
-    Ok(Particles { m, n, violation })
+    let m = (0..cfg.snapshots).flat_map(|_| m.clone()).collect();
+    Ok(Particles {
+        m,
+        n: kept,
+        violation,
+    })
 }
