@@ -211,8 +211,9 @@ pub fn tanh<T: Float>(x: T::Lanes) -> T::Lanes {
 ///
 /// (`tanh′ = 1 − tanh²` without cancellation in the tails; `σ ≤ 1` exactly.) `|x|` is clamped
 /// where `e` would overflow, beyond which `tanh′` is returned as 0 (the true value is below
-/// 1e-306 in f64, 1e-37 in f32). The forward and backward passes of a fused cell both call this, so the backward pass sees
-/// exactly the forward pass's values. A NaN in `x` or `y` makes all four results NaN.
+/// 1e-306 in f64, 1e-37 in f32). The forward and backward passes of a fused cell both call
+/// this, so the backward pass sees exactly the forward pass's values. A NaN in `x` or `y` makes
+/// all four results NaN.
 #[inline(always)]
 pub fn tanh_sigmoid_and_primes<T: Float>(
     x: T::Lanes,
@@ -223,7 +224,7 @@ pub fn tanh_sigmoid_and_primes<T: Float>(
     let clamp = T::Lanes::splat(T::EXP_MAX_ARG) * c::<T>(0.5) - c::<T>(0.5);
     let ac = a.min(clamp);
     let e = expm1_nonneg::<T>(ac + ac);
-    let u = exp_nonpos::<T>(-y.abs());
+    let u = exp_neg_abs::<T>(y);
     let (ep2, up1) = (e + c::<T>(2.0), u + one);
     let d = one / (ep2 * up1);
     let rt = up1 * d;

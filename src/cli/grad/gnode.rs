@@ -89,9 +89,7 @@ impl GnodeCase {
                 ))
             })?;
             let a = array(val, &format!("params.{name}"))?;
-            let want = model
-                .param_shape(id)
-                .expect("internal: the template's own id");
+            let want = model.param_shape(id).expect("internal: the model's own id");
             expect_shape(&a, &want, &format!("params.{name}"))?;
             let (r, c) = a.matrix_shape();
             shapes.insert(name.clone(), a.shape.clone());

@@ -241,6 +241,19 @@ impl Reader<'_> {
         }
     }
 
+    /// After a list's or an object's element: `Some(false)` past a `,`, `Some(true)` past the
+    /// closing `close`, `None` (nothing consumed) for anything else.
+    fn separator(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let closed = match self.peek() {
+            Some(b',') => false,
+            Some(c) if c == close => true,
+            _ => return None,
+        };
+        self.i += 1;
+        Some(closed)
+    }
+
     fn value(&mut self, depth: usize) -> Result<Json, ParseError> {
         self.ws();
         match self.peek() {
@@ -270,11 +283,12 @@ impl Reader<'_> {
             return Err(self.err("nested too deeply"));
         }
         self.i += 1; // '{'
-        let mut entries: Vec<(String, Json)> = Vec::new();
+        // (key, where it starts, value)
+        let mut members: Vec<(String, usize, Json)> = Vec::new();
         self.ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
-            return Ok(Json::Obj(Object { entries }));
+            return Ok(Json::Obj(Object::default()));
         }
         loop {
             self.ws();
@@ -285,22 +299,22 @@ impl Reader<'_> {
             let key = self.string()?;
             self.expect(b':', "expected `:`")?;
             let v = self.value(depth)?;
-            if entries.iter().any(|(k, _)| *k == key) {
-                self.i = key_at;
-                return Err(self.err(&format!("duplicate key {key:?}")));
-            }
-            entries.push((key, v));
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b'}') => {
-                    self.i += 1;
-                    break;
-                }
-                _ => return Err(self.err("expected `,` or `}`")),
+            members.push((key, key_at, v));
+            match self.separator(b'}') {
+                Some(false) => {}
+                Some(true) => break,
+                None => return Err(self.err("expected `,` or `}`")),
             }
         }
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        // Sorted by key, equal keys in document order: a duplicate is reported where it
+        // repeats (O(n log n), so no input with many keys can stall the reader).
+        members.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        if let Some(w) = members.windows(2).find(|w| w[0].0 == w[1].0) {
+            let (key, at) = (w[1].0.clone(), w[1].1);
+            self.i = at;
+            return Err(self.err(&format!("duplicate key {key:?}")));
+        }
+        let entries = members.into_iter().map(|(k, _, v)| (k, v)).collect();
         Ok(Json::Obj(Object { entries }))
     }
 
@@ -323,14 +337,10 @@ impl Reader<'_> {
         }
         loop {
             items.push(self.value(depth)?);
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b']') => {
-                    self.i += 1;
-                    return Ok(Json::Arr(items));
-                }
-                _ => return Err(self.err("expected `,` or `]`")),
+            match self.separator(b']') {
+                Some(false) => {}
+                Some(true) => return Ok(Json::Arr(items)),
+                None => return Err(self.err("expected `,` or `]`")),
             }
         }
     }
@@ -377,14 +387,10 @@ impl Reader<'_> {
                 }
             }
             count += 1;
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b']') => {
-                    self.i += 1;
-                    break;
-                }
-                _ => return false,
+            match self.separator(b']') {
+                Some(false) => {}
+                Some(true) => break,
+                None => return false,
             }
         }
         if counts.len() <= level {
@@ -616,6 +622,20 @@ mod tests {
         let e = parse("{\"a\": 1,\n \"a\": 2}").unwrap_err();
         assert_eq!((e.line, e.column), (2, 2), "{e}");
         assert!(e.what.contains("duplicate key \"a\""), "{e}");
+    }
+
+    #[test]
+    fn many_keys_are_read_and_a_late_duplicate_found() {
+        let n = 200_000;
+        let mut text: String = (0..n).map(|i| format!("\"k{i}\": {i},")).collect();
+        text.insert(0, '{');
+        text.push_str("\"k7\": 0}");
+        let e = parse(&text).unwrap_err();
+        assert!(e.what.contains("duplicate key \"k7\""), "{e}");
+        assert_eq!(e.column, text.rfind("\"k7\"").unwrap() + 1);
+        text.truncate(text.len() - "\"k7\": 0}".len() - 1);
+        text.push('}');
+        assert_eq!(parse(&text).unwrap().as_object().unwrap().len(), n);
     }
 
     #[test]
