@@ -332,12 +332,12 @@ impl<T: Float> Gnode<T> {
         &mut self,
         params: &[(String, usize, usize, Vec<T>)],
     ) -> Result<(), ConfigError> {
-        let model = self;
+        let store = &mut self.store;
         for (name, r, c, v) in params {
-            let id = model.store.id(name).ok_or_else(|| {
+            let id = store.id(name).ok_or_else(|| {
                 ConfigError::new(format!("params.{name}"), "not a parameter of this model")
             })?;
-            let info = model.store.info(id).clone();
+            let info = store.info(id).clone();
             if (info.rows, info.cols) != (*r, *c) && !(info.rows == 1 && info.cols == *r * *c) {
                 return Err(ConfigError::new(
                     format!("params.{name}"),
@@ -350,9 +350,9 @@ impl<T: Float> Gnode<T> {
                     format!("element {k} is not finite"),
                 ));
             }
-            model.store.get_mut(id).copy_from_slice(v);
+            store.get_mut(id).copy_from_slice(v);
         }
-        for info in model.store.infos() {
+        for info in store.infos() {
             if !params.iter().any(|(n, ..)| n == &info.name) {
                 return Err(ConfigError::new(format!("params.{}", info.name), "missing"));
             }
