@@ -133,6 +133,146 @@ pub fn gated_tanh<T: Float>(y: &mut [T], z: &[T], h: &[T], n: usize, a: T, b: T)
     }
 }
 
+/// [`gated_tanh`] that also writes the cell's local derivatives, so that its vector–Jacobian
+/// product needs no exponential ([`gated_tanh_vjp_coefs`]). Row `r` of `coef` (`rows × 3n`)
+/// receives `[P | Q | S]`:
+///
+/// ```text
+/// P = b σ(z_g) tanh′(z_f),   Q = b (tanh(z_f) − h) σ′(z_g),   S = a − b σ(z_g)
+/// ```
+///
+/// (`∂y/∂z_f`, `∂y/∂z_g` and `∂y/∂h`, elementwise); `y` is exactly [`gated_tanh`]'s.
+///
+/// # Panics
+/// If the lengths do not fit `rows × n`, `rows × 2n` and `rows × 3n`.
+///
+/// # Example
+/// ```
+/// use neurodyn::dense::gated_tanh_coefs;
+/// let (z, h) = ([0.5_f64, 0.0], [0.25]); // z_f = 0.5, z_g = 0 (σ = ½, σ′ = ¼)
+/// let (mut y, mut coef) = ([0.0], [0.0; 3]);
+/// gated_tanh_coefs(&mut y, &mut coef, &z, &h, 1, 1.0, 2.0);
+/// let t = 0.5_f64.tanh();
+/// assert!((coef[0] - (1.0 - t * t)).abs() < 1e-15); // 2 · ½ · tanh′
+/// assert!((coef[1] - 2.0 * (t - 0.25) * 0.25).abs() < 1e-15);
+/// assert!((coef[2] - 0.0).abs() < 1e-15); // 1 − 2 · ½
+/// ```
+pub fn gated_tanh_coefs<T: Float>(
+    y: &mut [T],
+    coef: &mut [T],
+    z: &[T],
+    h: &[T],
+    n: usize,
+    a: T,
+    b: T,
+) {
+    let rows = cell_rows(y.len(), z.len(), h.len(), n, "gated_tanh_coefs");
+    assert_eq!(
+        coef.len(),
+        3 * rows * n,
+        "gated_tanh_coefs: coefficients of length {} for rows × 3n = {}",
+        coef.len(),
+        3 * rows * n
+    );
+    let (av, bv) = (T::Lanes::splat(a), T::Lanes::splat(b));
+    let kernel = |y: &mut [T], c: [&mut [T]; 3], zf: &[T], zg: &[T], h: &[T]| {
+        let (f, fp, s, sp) = tanh_sigmoid_and_primes::<T>(T::Lanes::load(zf), T::Lanes::load(zg));
+        let hv = T::Lanes::load(h);
+        let (bs, d) = (bv * s, f - hv);
+        bs.mul_add(d, av * hv).store(y);
+        let [p, q, r] = c;
+        (bs * fp).store(p);
+        (bv * d * sp).store(q);
+        (av - bs).store(r);
+    };
+    let l = T::Lanes::N;
+    let body = n / l * l;
+    for r in 0..rows {
+        let (yr, hr) = (&mut y[r * n..(r + 1) * n], &h[r * n..(r + 1) * n]);
+        let (zf, zg) = z[2 * r * n..2 * (r + 1) * n].split_at(n);
+        let (cp, rest) = coef[3 * r * n..3 * (r + 1) * n].split_at_mut(n);
+        let (cq, cs) = rest.split_at_mut(n);
+        for i in (0..body).step_by(l) {
+            let c = [&mut cp[i..], &mut cq[i..], &mut cs[i..]];
+            kernel(&mut yr[i..], c, &zf[i..], &zg[i..], &hr[i..]);
+        }
+        if body < n {
+            let k = n - body;
+            let mut bufs = [[T::ZERO; PAD]; 7];
+            for (buf, src) in bufs[4..]
+                .iter_mut()
+                .zip([&zf[body..], &zg[body..], &hr[body..]])
+            {
+                buf[..k].copy_from_slice(src);
+            }
+            let [mut by, mut bp, mut bq, mut bs, bzf, bzg, bh] = bufs;
+            kernel(&mut by, [&mut bp, &mut bq, &mut bs], &bzf, &bzg, &bh);
+            yr[body..].copy_from_slice(&by[..k]);
+            cp[body..].copy_from_slice(&bp[..k]);
+            cq[body..].copy_from_slice(&bq[..k]);
+            cs[body..].copy_from_slice(&bs[..k]);
+        }
+    }
+}
+
+/// The vector–Jacobian product of the mGRU cell from the coefficients [`gated_tanh_coefs`]
+/// wrote, accumulated into whichever of `gz` (`rows × 2n`) and `gh` (`rows × n`) is given:
+///
+/// ```text
+/// gz_f += g P,   gz_g += g Q,   gh += g S
+/// ```
+///
+/// # Panics
+/// If the lengths do not fit.
+///
+/// # Example
+/// ```
+/// use neurodyn::dense::gated_tanh_vjp_coefs;
+/// let coef = [0.5_f64, 0.25, 2.0]; // P, Q, S of one element
+/// let (mut gz, mut gh) = ([1.0, 1.0], [0.0]);
+/// gated_tanh_vjp_coefs(Some(&mut gz), Some(&mut gh), &[2.0], &coef, 1);
+/// assert_eq!((gz, gh), ([2.0, 1.5], [4.0]));
+/// ```
+pub fn gated_tanh_vjp_coefs<T: Float>(
+    gz: Option<&mut [T]>,
+    gh: Option<&mut [T]>,
+    g: &[T],
+    coef: &[T],
+    n: usize,
+) {
+    let rows = g.len().checked_div(n).unwrap_or(0);
+    assert!(
+        n > 0
+            && g.len() == rows * n
+            && coef.len() == 3 * rows * n
+            && gz.as_ref().is_none_or(|s| s.len() == 2 * rows * n)
+            && gh.as_ref().is_none_or(|s| s.len() == rows * n),
+        "gated_tanh_vjp_coefs: lengths do not fit rows × {n} (g {}, coef {})",
+        g.len(),
+        coef.len()
+    );
+    if let Some(gz) = gz {
+        for ((gzr, gr), cr) in gz
+            .chunks_exact_mut(2 * n)
+            .zip(g.chunks_exact(n))
+            .zip(coef.chunks_exact(3 * n))
+        {
+            let (gzf, gzg) = gzr.split_at_mut(n);
+            super::elementwise::update2_with(gzf, gr, &cr[..n], |d, g, c| g.mul_add(c, d));
+            super::elementwise::update2_with(gzg, gr, &cr[n..2 * n], |d, g, c| g.mul_add(c, d));
+        }
+    }
+    if let Some(gh) = gh {
+        for ((ghr, gr), cr) in gh
+            .chunks_exact_mut(n)
+            .zip(g.chunks_exact(n))
+            .zip(coef.chunks_exact(3 * n))
+        {
+            super::elementwise::update2_with(ghr, gr, &cr[2 * n..], |d, g, c| g.mul_add(c, d));
+        }
+    }
+}
+
 /// The vector–Jacobian product of [`gated_tanh`], accumulated into whichever of `gz`
 /// (`rows × 2n`) and `gh` (`rows × n`) is given:
 ///

@@ -36,11 +36,11 @@ impl<T: Float> Segments<T> for [(MatRef<'_, T>, MatRef<'_, T>)] {
 }
 
 #[cfg(target_feature = "avx512f")]
-const MR: usize = 8;
+pub(super) const MR: usize = 8;
 #[cfg(not(target_feature = "avx512f"))]
-const MR: usize = 6;
+pub(super) const MR: usize = 6;
 /// Vectors per tile row.
-const NV: usize = 2;
+pub(super) const NV: usize = 2;
 const KC: usize = 256;
 const MC: usize = 96;
 const NC: usize = 2048;
@@ -478,7 +478,7 @@ fn packed<T: Float>(
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn store_tile<T: Float, const R: usize, const V: usize>(
+pub(super) fn store_tile<T: Float, const R: usize, const V: usize>(
     dst: &mut MatMut<'_, T>,
     acc: &[[T::Lanes; V]; R],
     i0: usize,
@@ -523,7 +523,7 @@ fn store_tile<T: Float, const R: usize, const V: usize>(
 // `kk` indexes R rows at once (and B): no single iterator to take its place.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-fn micro_direct<T: Float, const R: usize, const V: usize>(
+pub(super) fn micro_direct<T: Float, const R: usize, const V: usize>(
     acc: &mut [[T::Lanes; V]; R],
     a: MatRef<'_, T>,
     i0: usize,

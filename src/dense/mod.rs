@@ -20,6 +20,7 @@ mod gemm;
 mod gemv;
 pub(crate) mod math;
 mod matrix;
+mod prepacked;
 pub mod reference;
 pub mod simd;
 
@@ -30,7 +31,8 @@ pub use elementwise::{Unary, accumulate_vjp, map, map_inplace};
 pub(crate) use elementwise::{
     map_with, update_with, update2_with, update3_with, update4_with, zip_with,
 };
-pub use fused::{gated_tanh, gated_tanh_vjp, gated_vjp};
+pub use fused::{gated_tanh, gated_tanh_coefs, gated_tanh_vjp, gated_tanh_vjp_coefs, gated_vjp};
 pub use gemm::{Segments, gemm, gemm_segments};
 pub use gemv::{gemv, gemv_t, ger};
 pub use matrix::{Accum, MatMut, MatRef, Par};
+pub use prepacked::{PackedRhs, gemm_prepacked};

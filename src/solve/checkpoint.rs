@@ -119,7 +119,9 @@ where
         step_values: 0,
     };
     let mut fwd = Integrator::new(opts, t0, t1);
-    fwd.run(
+    // Values only: the replays below record what the backward pass reads.
+    tape.set_grad_enabled(false);
+    let forward = fwd.run(
         &mut tape,
         &mut DynRhs {
             d: dynamics,
@@ -130,7 +132,9 @@ where
         t1,
         y0c,
         Mode::Compact,
-    )?;
+    );
+    tape.set_grad_enabled(true);
+    forward?;
     let mut stats = fwd.stats;
     let n = rec.steps.len();
     let state_len = y0_vals.len();

@@ -139,6 +139,7 @@ impl<T: Float> Tape<T> {
             defer,
             defer_head,
             par,
+            wt_cache,
             ..
         } = self;
         let par = *par;
@@ -243,10 +244,20 @@ impl<T: Float> Tape<T> {
                 let gm = MatRef::new(g, rows, cols);
                 let bm = MatRef::new(vp!(b), nb.rows as usize, nb.cols as usize);
                 if na.needs_grad {
-                    // Y = A B: dA += G Bᵀ;  Y = A Bᵀ: dA += G B.
+                    // Y = A B: dA += G Bᵀ;  Y = A Bᵀ: dA += G B (B packed when a leaf weight).
                     let dst = MatMut::new(&mut glo[na.range()], m, k);
-                    let bop = if tb { bm } else { bm.t() };
-                    super::build_linalg::matmul_into(dst, Accum::Add, gm, bop, par);
+                    let packed = if tb {
+                        wt_cache.iter().find(|e| e.node == b && e.has_w)
+                    } else {
+                        None
+                    };
+                    match packed {
+                        Some(e) => dense::gemm_prepacked(dst, Accum::Add, T::ONE, gm, &e.w, par),
+                        None => {
+                            let bop = if tb { bm } else { bm.t() };
+                            super::build_linalg::matmul_into(dst, Accum::Add, gm, bop, par);
+                        }
+                    }
                 }
                 if nb.needs_grad {
                     if matches!(nb.op, Op::Leaf | Op::Param { .. }) {
@@ -415,7 +426,7 @@ impl<T: Float> Tape<T> {
                     });
                 }
             }
-            Op::GatedTanh { z, h, a, b } => {
+            Op::GatedTanh { z, h, a, b, coef } => {
                 let (nz, nh) = (nodes[z as usize], nodes[h as usize]);
                 let (zv, hv) = (vp!(z), vp!(h));
                 let (gz, gh) = match (nz.needs_grad, nh.needs_grad) {
@@ -427,7 +438,11 @@ impl<T: Float> Tape<T> {
                     (false, true) => (None, Some(&mut glo[nh.range()])),
                     (false, false) => (None, None),
                 };
-                dense::gated_tanh_vjp(gz, gh, g, zv, hv, cols, a, b);
+                if coef == u32::MAX {
+                    dense::gated_tanh_vjp(gz, gh, g, zv, hv, cols, a, b);
+                } else {
+                    dense::gated_tanh_vjp_coefs(gz, gh, g, vp!(coef), cols);
+                }
             }
             Op::MixRows { w, x } => {
                 // ∂w_rk = g_r · x_{r mod Rx, k},   ∂x_{r mod Rx, k} += g_r w_rk

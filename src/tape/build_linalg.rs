@@ -1,7 +1,7 @@
 //! Recording: products, linear combinations and row-wise log-sum-exp/softmax.
 
 use super::op::{Bcast, Op};
-use super::{Tape, Var, split_out};
+use super::{Tape, Var, WeightPacks, split_out};
 use crate::Float;
 use crate::dense::simd::Lanes;
 use crate::dense::{self, Accum, MatMut, MatRef, Par};
@@ -82,23 +82,18 @@ impl<T: Float> Tape<T> {
             c: ic,
             bcast,
         };
-        // x·Wᵀ with a leaf W used by many products: transpose W once per recording so that
-        // every product reads a row-major Wᵀ in place.
+        // x·Wᵀ with a leaf W used by many products: pack Wᵀ (and W for the backward pass's
+        // g·W, if x will want a gradient) once per recording.
         let cached = if tb && m > 1 && matches!(nb.op, Op::Leaf | Op::Param { .. }) {
-            Some(self.transposed(ib))
+            Some(self.packed_weight(ib, self.grad_enabled && na.needs_grad))
         } else {
             None
         };
         let idx = self.push(op, m, n, na.needs_grad || nb.needs_grad || c_grad);
         let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let av = MatRef::new(&lo[na.range()], m, k);
-        let bv = match cached {
-            Some(slot) => MatRef::new(&self.wt_cache[slot].1[..k * n], k, n),
-            None => {
-                let bv = MatRef::new(&lo[nb.range()], nb.rows as usize, nb.cols as usize);
-                if tb { bv.t() } else { bv }
-            }
-        };
+        let bv = MatRef::new(&lo[nb.range()], nb.rows as usize, nb.cols as usize);
+        let bv = if tb { bv.t() } else { bv };
         let accum = if ic == u32::MAX {
             Accum::Replace
         } else {
@@ -109,29 +104,51 @@ impl<T: Float> Tape<T> {
             }
             Accum::Add
         };
-        matmul_into(MatMut::new(out, m, n), accum, av, bv, self.par);
+        let dst = MatMut::new(out, m, n);
+        match cached {
+            Some(slot) => {
+                let wt = &self.wt_cache[slot].wt;
+                dense::gemm_prepacked(dst, accum, T::ONE, av, wt, self.par);
+            }
+            None => matmul_into(dst, accum, av, bv, self.par),
+        }
         self.var(idx)
     }
 
-    /// The cache slot holding the transpose of leaf node `ib` (filled on first use).
-    fn transposed(&mut self, ib: usize) -> usize {
-        if let Some(s) = self.wt_cache.iter().position(|e| e.0 == ib as u32) {
-            return s;
-        }
-        let slot = match self.wt_cache.iter().position(|e| e.0 == u32::MAX) {
+    /// The cache slot holding leaf node `ib` packed as `Wᵀ` (and as `W` when `with_w`), packed
+    /// on first use.
+    fn packed_weight(&mut self, ib: usize, with_w: bool) -> usize {
+        let slot = match self.wt_cache.iter().position(|e| e.node == ib as u32) {
             Some(s) => s,
             None => {
-                self.wt_cache.push((u32::MAX, Vec::new()));
-                self.wt_cache.len() - 1
+                let s = match self.wt_cache.iter().position(|e| e.node == u32::MAX) {
+                    Some(s) => s,
+                    None => {
+                        self.wt_cache.push(WeightPacks {
+                            node: u32::MAX,
+                            wt: dense::PackedRhs::new(),
+                            w: dense::PackedRhs::new(),
+                            has_w: false,
+                        });
+                        self.wt_cache.len() - 1
+                    }
+                };
+                let nb = self.nodes[ib];
+                let w = MatRef::new(&self.val[nb.range()], nb.rows as usize, nb.cols as usize);
+                let e = &mut self.wt_cache[s];
+                e.wt.pack(w.t());
+                e.node = ib as u32;
+                e.has_w = false;
+                s
             }
         };
-        let nb = self.nodes[ib];
-        let (r, c) = (nb.rows as usize, nb.cols as usize);
-        let buf = &mut self.wt_cache[slot].1;
-        buf.clear();
-        buf.resize(r * c, T::ZERO);
-        super::build_shape::transpose_into(buf, &self.val[nb.range()], r, c);
-        self.wt_cache[slot].0 = ib as u32;
+        if with_w && !self.wt_cache[slot].has_w {
+            let nb = self.nodes[ib];
+            let w = MatRef::new(&self.val[nb.range()], nb.rows as usize, nb.cols as usize);
+            let e = &mut self.wt_cache[slot];
+            e.w.pack(w);
+            e.has_w = true;
+        }
         slot
     }
 
@@ -326,16 +343,28 @@ impl<T: Float> Tape<T> {
             nh.rows,
             2 * nh.cols
         );
+        let (rows, n) = (nh.rows as usize, nh.cols as usize);
+        let needs_grad = self.grad_enabled && (nz.needs_grad || nh.needs_grad);
+        // With a gradient to come, the forward pass also keeps the local derivatives (in a
+        // constant node before the cell's), so that the backward pass takes no exponential.
+        let coef = needs_grad.then(|| self.push(Op::Leaf, rows, 3 * n, false));
         let op = Op::GatedTanh {
             z: iz as u32,
             h: ih as u32,
             a,
             b,
+            coef: coef.map_or(u32::MAX, |c| c as u32),
         };
-        let (rows, n) = (nh.rows as usize, nh.cols as usize);
-        let idx = self.push(op, rows, n, nz.needs_grad || nh.needs_grad);
+        let idx = self.push(op, rows, n, needs_grad);
         let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
-        dense::gated_tanh(out, &lo[nz.range()], &lo[nh.range()], n, a, b);
+        match coef {
+            Some(c) => {
+                let (before, cv) = lo.split_at_mut(self.nodes[c].off);
+                let (zv, hv) = (&before[nz.range()], &before[nh.range()]);
+                dense::gated_tanh_coefs(out, &mut cv[..3 * rows * n], zv, hv, n, a, b);
+            }
+            None => dense::gated_tanh(out, &lo[nz.range()], &lo[nh.range()], n, a, b),
+        }
         self.var(idx)
     }
 

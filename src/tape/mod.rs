@@ -106,6 +106,19 @@ pub(crate) struct Deferred {
     pub(crate) next: u32,
 }
 
+/// A leaf weight `W` (`out × in`) that products `x Wᵀ` read, packed for
+/// [`dense::gemm_prepacked`](crate::dense::gemm_prepacked): `Wᵀ` for the forward products and,
+/// once a product needs the gradient of `x`, `W` for the backward ones (`∂x += g W`).
+#[derive(Debug)]
+pub(crate) struct WeightPacks<T> {
+    /// The leaf node (`u32::MAX`: a free entry).
+    pub(crate) node: u32,
+    pub(crate) wt: crate::dense::PackedRhs<T>,
+    pub(crate) w: crate::dense::PackedRhs<T>,
+    /// Whether `w` holds this node's weight.
+    pub(crate) has_w: bool,
+}
+
 /// The autodiff tape. See the [module docs](self).
 ///
 /// A `Tape` is not `Sync`: use one per thread (e.g. one per rayon worker over batch shards) and
@@ -131,10 +144,12 @@ pub struct Tape<T: Float> {
     pub(crate) flush_buf: Vec<u32>,
     /// Nodes the backward root depends on (only their rules run).
     pub(crate) live: Vec<bool>,
-    /// Transposes of leaf weights used as `x Wᵀ`, kept for the tape's current recording:
-    /// `(node, Wᵀ row-major)`; `u32::MAX` marks a free buffer.
-    pub(crate) wt_cache: Vec<(u32, Vec<T>)>,
+    /// Leaf weights used as `x Wᵀ`, packed for the tape's current recording (free entries
+    /// keep their memory for the next).
+    pub(crate) wt_cache: Vec<WeightPacks<T>>,
     pub(crate) par: crate::dense::Par,
+    /// Whether nodes recorded now may carry gradients ([`Tape::set_grad_enabled`]).
+    pub(crate) grad_enabled: bool,
     pub(crate) tag: u32,
     _not_sync: std::marker::PhantomData<std::cell::Cell<()>>,
 }
@@ -167,6 +182,7 @@ impl<T: Float> Tape<T> {
             live: Vec::new(),
             wt_cache: Vec::new(),
             par: crate::dense::Par::Seq,
+            grad_enabled: true,
             tag: fresh_tag(),
             _not_sync: std::marker::PhantomData,
         }
@@ -179,7 +195,7 @@ impl<T: Float> Tape<T> {
         self.used = 0;
         self.aux.clear();
         self.grad_ready.clear();
-        self.wt_cache.iter_mut().for_each(|e| e.0 = u32::MAX);
+        self.wt_cache.iter_mut().for_each(|e| e.node = u32::MAX);
         self.tag = fresh_tag();
     }
 
@@ -216,8 +232,8 @@ impl<T: Float> Tape<T> {
         let end = m.nodes as u32;
         self.wt_cache
             .iter_mut()
-            .filter(|e| e.0 != u32::MAX && e.0 >= end)
-            .for_each(|e| e.0 = u32::MAX);
+            .filter(|e| e.node != u32::MAX && e.node >= end)
+            .for_each(|e| e.node = u32::MAX);
     }
 
     /// Number of recorded nodes.
@@ -307,6 +323,26 @@ impl<T: Float> Tape<T> {
         self.nodes[self.id("needs_grad", v)].needs_grad
     }
 
+    /// With `on = false`, every node recorded from now on is a constant: no gradient flows
+    /// through it, and ops skip what only a backward pass would read (e.g. the fused cell's
+    /// local derivatives). For forward passes whose values alone are wanted, such as a
+    /// checkpointed solve's first pass. Nodes recorded before keep their gradients.
+    ///
+    /// # Example
+    /// ```
+    /// use neurodyn::tape::Tape;
+    /// let mut t = Tape::<f64>::new();
+    /// let x = t.variable(1, 1, &[2.0]);
+    /// t.set_grad_enabled(false);
+    /// let y = t.square(x);
+    /// t.set_grad_enabled(true);
+    /// assert!(t.needs_grad(x) && !t.needs_grad(y));
+    /// assert_eq!(t.value(y), &[4.0]);
+    /// ```
+    pub fn set_grad_enabled(&mut self, on: bool) {
+        self.grad_enabled = on;
+    }
+
     /// Appends a node and returns its index. Its storage holds stale values (zeros, or NaN in
     /// debug builds): the op must write all of it.
     #[inline(always)]
@@ -329,7 +365,7 @@ impl<T: Float> Tape<T> {
             off,
             rows: rows as u32,
             cols: cols as u32,
-            needs_grad,
+            needs_grad: needs_grad && self.grad_enabled,
         });
         self.nodes.len() - 1
     }

@@ -165,6 +165,10 @@ pub enum Op<T> {
         a: T,
         /// Coefficient of the gated difference.
         b: T,
+        /// A constant `rows × 3n` node with the cell's local derivatives `[P | Q | S]`
+        /// ([`crate::dense::gated_tanh_coefs`]), written when the cell needs a gradient
+        /// (`u32::MAX` otherwise).
+        coef: u32,
     },
     /// `out_r = Σ_k w_rk · x_{r mod Rx}[k·N .. (k+1)·N]`: each row of `w` (`R × K`) mixes the
     /// K blocks of a row of `x` (`Rx × K·N`, `R` a multiple of `Rx`, so `x` is shared by

@@ -286,8 +286,104 @@ fn gemm_segments_take_both_paths() {
     });
 }
 
+/// `gemm_prepacked` against the triple loop for one shape: `B` packed from a row-major or a
+/// transposed view, C replaced or added to, the packing reused for a second, smaller `B`.
+fn check_gemm_prepacked<T: Float>(
+    m: usize,
+    n: usize,
+    k: usize,
+    tb: bool,
+    add: bool,
+    par: Par,
+    seed: u64,
+) {
+    let a: Vec<T> = uniform(seed, m * k, -1.0, 1.0);
+    let b: Vec<T> = uniform(seed + 1, k * n, -1.0, 1.0);
+    let c0: Vec<T> = uniform(seed + 2, m * n, -1.0, 1.0);
+    let av = MatRef::new(&a, m, k);
+    let bv = if tb {
+        MatRef::new(&b, n, k).t()
+    } else {
+        MatRef::new(&b, k, n)
+    };
+    let mut packed = dense::PackedRhs::new();
+    // a stale, larger packing first: pack must replace all of it
+    let junk: Vec<T> = uniform(seed + 3, (k + 3) * (n + 17), -9.0, 9.0);
+    packed.pack(MatRef::new(&junk, k + 3, n + 17));
+    packed.pack(bv);
+    assert_eq!((packed.rows(), packed.cols()), (k, n));
+    let accum = if add { Accum::Add } else { Accum::Replace };
+    let alpha = T::from_f64(0.75);
+    let mut c = c0.clone();
+    dense::gemm_prepacked(MatMut::new(&mut c, m, n), accum, alpha, av, &packed, par);
+    let mut want = c0.clone();
+    reference::gemm(&mut want, if add { T::ONE } else { T::ZERO }, alpha, av, bv);
+    let mut scale = vec![1e-30; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            scale[i * n + j] += if add {
+                c0[i * n + j].to_f64().abs()
+            } else {
+                0.0
+            };
+            for l in 0..k {
+                scale[i * n + j] += 0.75 * (av.at(i, l).to_f64() * bv.at(l, j).to_f64()).abs();
+            }
+        }
+    }
+    let what = format!("gemm_prepacked {m}×{k}·{k}×{n} tb={tb} add={add}");
+    assert_close_scaled(&what, &c, &want, &scale, eps::<T>(2.0 * (k as f64 + 2.0)));
+}
+
+#[test]
+fn gemm_prepacked_every_tail_and_parallel_bits() {
+    for_each_float!(T => {
+        // n up to three 16-lane panels plus every tail; m over every row-tile remainder
+        for n in [1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49] {
+            for m in [1, 2, 5, 8, 9, 16, 17] {
+                check_gemm_prepacked::<T>(m, n, 13, (m + n) % 2 == 0, m % 2 == 1, Par::Seq, (m * 100 + n) as u64);
+            }
+        }
+        for &(m, n, k) in &[(0, 5, 3), (4, 0, 3), (3, 5, 0), (64, 130, 256), (40, 256, 128)] {
+            check_gemm_prepacked::<T>(m, n, k, true, false, Par::Seq, 7);
+            check_gemm_prepacked::<T>(m, n, k, false, true, Par::Rayon, 8);
+        }
+        // the parallel split gives the sequential bits
+        let (m, n, k) = (200, 150, 90);
+        let (a, b): (Vec<T>, Vec<T>) = (uniform(1, m * k, -1.0, 1.0), uniform(2, k * n, -1.0, 1.0));
+        let mut packed = dense::PackedRhs::new();
+        packed.pack(MatRef::new(&b, k, n));
+        let (mut c1, mut c2) = (vec![T::ZERO; m * n], vec![T::ZERO; m * n]);
+        dense::gemm_prepacked(MatMut::new(&mut c1, m, n), Accum::Replace, T::ONE, MatRef::new(&a, m, k), &packed, Par::Seq);
+        dense::gemm_prepacked(MatMut::new(&mut c2, m, n), Accum::Replace, T::ONE, MatRef::new(&a, m, k), &packed, Par::Rayon);
+        assert!(c1 == c2, "Par::Rayon must give the same bits as Par::Seq");
+    });
+}
+
+#[test]
+#[should_panic(expected = "gemm_prepacked: A is 2×3, B is 4×2, C is 2×2")]
+fn gemm_prepacked_names_mismatched_shapes() {
+    let mut packed = dense::PackedRhs::<f64>::new();
+    packed.pack(MatRef::new(&[0.0; 8], 4, 2));
+    let mut c = [0.0; 4];
+    dense::gemm_prepacked(
+        MatMut::new(&mut c, 2, 2),
+        Accum::Replace,
+        1.0,
+        MatRef::new(&[0.0; 6], 2, 3),
+        &packed,
+        Par::Seq,
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn gemm_prepacked_random_shapes(m in 0usize..40, n in 0usize..70, k in 0usize..40, tb: bool, add: bool, seed in 0u64..1000) {
+        check_gemm_prepacked::<f64>(m, n, k, tb, add, Par::Seq, seed);
+        check_gemm_prepacked::<f32>(m, n, k, tb, add, Par::Seq, seed);
+    }
+
     #[test]
     fn gemm_random_shapes(m in 0usize..68, n in 0usize..68, k in 0usize..68, ta: bool, tb: bool, add: bool, seed in 0u64..1000) {
         let accum = if add { Accum::Add } else { Accum::Replace };
@@ -448,6 +544,25 @@ fn check_gated_tanh<T: Float>(rows: usize, n: usize, seed: u64) {
         f64s(&gh),
         "gh alone differs from gh with gz"
     );
+    // The same cell with its local derivatives kept: the same output to the bit, and the VJP
+    // from the coefficients against the reference.
+    let (mut yc, mut coef) = (vec![T::NAN; rows * n], vec![T::NAN; 3 * rows * n]);
+    dense::gated_tanh_coefs(&mut yc, &mut coef, &z, &h, n, a, b);
+    assert_eq!(
+        f64s(&yc),
+        f64s(&y),
+        "gated_tanh_coefs output differs from gated_tanh"
+    );
+    let (mut gzc, mut ghc) = (gz0.clone(), gh0.clone());
+    dense::gated_tanh_vjp_coefs(Some(&mut gzc), Some(&mut ghc), &g, &coef, n);
+    let what = format!("gated_tanh_vjp_coefs {rows}×{n}");
+    assert_close_scaled(&format!("{what} gz"), &gzc, &to_t(&gz_ref), &gz_sc, tol);
+    assert_close_scaled(&format!("{what} gh"), &ghc, &to_t(&gh_ref), &gh_sc, tol);
+    let (mut gz_only, mut gh_only) = (gz0.clone(), gh0.clone());
+    dense::gated_tanh_vjp_coefs(Some(&mut gz_only), None, &g, &coef, n);
+    dense::gated_tanh_vjp_coefs(None, Some(&mut gh_only), &g, &coef, n);
+    assert_eq!(f64s(&gz_only), f64s(&gzc), "coefficient gz alone differs");
+    assert_eq!(f64s(&gh_only), f64s(&ghc), "coefficient gh alone differs");
 }
 
 #[test]
@@ -539,12 +654,16 @@ fn gated_tanh_functions_to_the_ends_of_their_range() {
         dense::gated_tanh(&mut y, &z, &h, n, T::ZERO, T::from_f64(2.0));
         let mut gz = vec![T::ZERO; 2 * n];
         dense::gated_tanh_vjp(Some(&mut gz), None, &vec![T::ONE; n], &z, &h, n, T::ZERO, T::from_f64(2.0));
+        // and through the kept coefficients (P = b σ tanh′ = tanh′ here)
+        let (mut yc, mut coef) = (vec![T::NAN; n], vec![T::NAN; 3 * n]);
+        dense::gated_tanh_coefs(&mut yc, &mut coef, &z, &h, n, T::ZERO, T::from_f64(2.0));
         for j in 0..n {
             let x = xd[j];
             check("tanh", x, y[j].to_f64(), x.tanh(), tiny);
             let tp = reference::unary(dense::Unary::TanhPrime, x);
             let floor = if x.abs() > 354.0 || (T::NAME == "f32" && x.abs() > 43.0) { floor_tp } else { tiny };
             check("tanh′", x, gz[j].to_f64(), tp, floor);
+            check("tanh′ (coefficient)", x, coef[j].to_f64(), tp, floor);
         }
         // σ and σ′: z_f = 60 (tanh = 1), z_g = x, h = 0, a = 0, b = 1
         let mut z = vec![T::from_f64(60.0); n];
@@ -553,11 +672,17 @@ fn gated_tanh_functions_to_the_ends_of_their_range() {
         dense::gated_tanh(&mut y, &z, &h, n, T::ZERO, T::ONE);
         let mut gz = vec![T::ZERO; 2 * n];
         dense::gated_tanh_vjp(Some(&mut gz), None, &vec![T::ONE; n], &z, &h, n, T::ZERO, T::ONE);
+        // and through the kept coefficients (Q = b (tanh − h) σ′ = σ′, S = −σ here)
+        let (mut yc, mut coef) = (vec![T::NAN; n], vec![T::NAN; 3 * n]);
+        dense::gated_tanh_coefs(&mut yc, &mut coef, &z, &h, n, T::ZERO, T::ONE);
         for j in 0..n {
             let x = xd[j];
             check("σ", x, y[j].to_f64(), reference::sigmoid(x), tiny);
             assert!(y[j].to_f64() <= 1.0, "{} σ({x:e}) = {:e} > 1", T::NAME, y[j].to_f64());
-            check("σ′", x, gz[n + j].to_f64(), reference::unary(dense::Unary::SigmoidPrime, x), tiny);
+            let sp = reference::unary(dense::Unary::SigmoidPrime, x);
+            check("σ′", x, gz[n + j].to_f64(), sp, tiny);
+            check("σ′ (coefficient)", x, coef[n + j].to_f64(), sp, tiny);
+            check("σ (coefficient)", x, -coef[2 * n + j].to_f64(), reference::sigmoid(x), tiny);
         }
     });
 }

@@ -384,3 +384,52 @@ fn a_second_backward_pass_sees_no_stale_gradients() {
     assert_eq!(t.grad(q), &[1.0; 6]);
     assert_eq!(t.grad(x), &[3.0; 6]);
 }
+
+/// Nodes recorded with gradients disabled are constants: the gradient stops at them, their
+/// values are the same, and the fused cell keeps no local derivatives for them (fewer values).
+/// Products with a leaf weight (packed once per recording) give the same values and
+/// gradients whether the weight was first packed with or without gradients enabled.
+#[test]
+fn recording_without_gradients() {
+    let record = |t: &mut Tape<f64>, x, w| {
+        let z = t.linear(x, w, None); // 3×4 = [z_f | z_g] for n = 2
+        let hz = t.slice_cols(x, 0, 2);
+        t.gated_tanh(z, hz, 0.5, 1.5)
+    };
+    let xs = [0.3, -0.2, 0.1, 0.7, 1.1, -0.4, 0.2, 0.0, -0.9];
+    let ws: Vec<f64> = (0..12).map(|i| (i as f64 * 0.7).sin()).collect();
+    let mut t = Tape::<f64>::new();
+    let x = t.variable(3, 3, &xs);
+    let w = t.variable(4, 3, &ws);
+    let before = t.num_values();
+    t.set_grad_enabled(false);
+    let y_off = record(&mut t, x, w);
+    let size_off = t.num_values() - before;
+    t.set_grad_enabled(true);
+    assert!(!t.needs_grad(y_off));
+    let before = t.num_values();
+    let y_on = record(&mut t, x, w);
+    assert!(t.needs_grad(y_on));
+    assert_eq!(
+        t.value(y_on),
+        t.value(y_off),
+        "values differ with gradients disabled"
+    );
+    // the kept coefficients: 3 rows × 3·2 more values
+    assert_eq!(t.num_values() - before, size_off + 18);
+    let s_off = t.sum(y_off);
+    let s_on = t.sum(y_on);
+    let l = t.add(s_off, s_on);
+    t.backward(l);
+    let (gx, gw) = (t.grad(x).to_vec(), t.grad(w).to_vec());
+    // only the recording with gradients contributes: the same as a fresh tape with it alone
+    let mut t2 = Tape::<f64>::new();
+    let x2 = t2.variable(3, 3, &xs);
+    let w2 = t2.variable(4, 3, &ws);
+    let y2 = record(&mut t2, x2, w2);
+    let s2 = t2.sum(y2);
+    t2.backward(s2);
+    assert_eq!(gx, t2.grad(x2));
+    assert_eq!(gw, t2.grad(w2));
+    assert!(gx.iter().chain(&gw).any(|&g| g != 0.0));
+}

@@ -1,0 +1,193 @@
+//! A right-hand side packed once for many products: the weight matrix of a layer that every
+//! stage of a solve multiplies.
+//!
+//! ```text
+//! B (k×n)  →  panels of NR = NV·L columns, each k×NR contiguous (the last one zero-padded)
+//! C (m×n) (+)= alpha · A (m×k) · B:  for each panel, every MR-row tile of C in registers
+//! ```
+//!
+//! A row-major `B` read in place is a column panel strided by the row length: for power-of-two
+//! widths its rows fall into a few cache sets, so the panel does not stay in L1 between row
+//! tiles and its lines come from L2 at a large stride. A packed panel is contiguous (one
+//! prefetchable stream) and stays in L1 while the row tiles of C pass over it.
+
+use super::gemm::{MR, NV, micro_direct, store_tile};
+use super::matrix::{Accum, MatMut, MatRef, Par};
+use super::simd::Lanes;
+use crate::Float;
+
+/// `B` (`k × n`) packed in column panels for [`gemm_prepacked`]; pack once, multiply often.
+///
+/// # Example
+/// ```
+/// use neurodyn::dense::{gemm_prepacked, Accum, MatMut, MatRef, Par, PackedRhs};
+/// let w = [1.0_f64, 2.0, 3.0, 4.0, 5.0, 6.0]; // W: 2×3, used as x·Wᵀ
+/// let mut wt = PackedRhs::new();
+/// wt.pack(MatRef::new(&w, 2, 3).t()); // Wᵀ: 3×2
+/// let x = [1.0, 0.0, -1.0, 2.0, 1.0, 0.0]; // 2×3
+/// let mut y = [0.0; 4];
+/// gemm_prepacked(MatMut::new(&mut y, 2, 2), Accum::Replace, 1.0, MatRef::new(&x, 2, 3), &wt, Par::Seq);
+/// assert_eq!(y, [-2.0, -2.0, 4.0, 13.0]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct PackedRhs<T> {
+    data: Vec<T>,
+    k: usize,
+    n: usize,
+}
+
+impl<T: Float> PackedRhs<T> {
+    /// An empty packing (0 × 0); [`PackedRhs::pack`] fills it.
+    pub fn new() -> Self {
+        Self {
+            data: Vec::new(),
+            k: 0,
+            n: 0,
+        }
+    }
+
+    /// Packs `b` (any strides), reusing this packing's memory.
+    pub fn pack(&mut self, b: MatRef<'_, T>) {
+        let nr = NV * T::Lanes::N;
+        let (k, n) = (b.rows(), b.cols());
+        let panels = n.div_ceil(nr);
+        self.data.clear();
+        self.data.resize(panels * k * nr, T::ZERO);
+        self.k = k;
+        self.n = n;
+        if k == 0 {
+            return;
+        }
+        for (p, panel) in self.data.chunks_exact_mut(k * nr).enumerate() {
+            let j0 = p * nr;
+            let w = nr.min(n - j0);
+            for (kk, row) in panel.chunks_exact_mut(nr).enumerate() {
+                for (j, x) in row[..w].iter_mut().enumerate() {
+                    *x = b.at(kk, j0 + j);
+                }
+            }
+        }
+    }
+
+    /// Rows of the packed matrix (the depth of a product).
+    pub fn rows(&self) -> usize {
+        self.k
+    }
+
+    /// Columns of the packed matrix.
+    pub fn cols(&self) -> usize {
+        self.n
+    }
+}
+
+/// `C = beta·C + alpha·A·B` with `B` packed by [`PackedRhs::pack`] (`beta` is 0 for
+/// [`Accum::Replace`], C then never read, and 1 for [`Accum::Add`]). `Par::Rayon` splits the
+/// rows of C for products of at least 2²¹ multiply–adds; every element is computed as
+/// sequentially.
+///
+/// # Panics
+/// If the shapes do not agree (message names all three).
+#[track_caller]
+pub fn gemm_prepacked<T: Float>(
+    dst: MatMut<'_, T>,
+    accum: Accum,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: &PackedRhs<T>,
+    par: Par,
+) {
+    let (m, n) = (dst.rows(), dst.cols());
+    assert!(
+        a.rows() == m && a.cols() == b.k && b.n == n,
+        "gemm_prepacked: A is {}×{}, B is {}×{}, C is {m}×{n}",
+        a.rows(),
+        a.cols(),
+        b.k,
+        b.n
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    #[cfg(feature = "rayon")]
+    if par == Par::Rayon && m * n * b.k >= 1 << 21 && m >= 2 * MR {
+        let chunks = rayon::current_num_threads().max(1).min(m / MR);
+        if chunks > 1 {
+            let rows_per = m.div_ceil(chunks).div_ceil(MR) * MR;
+            par_rows(dst, accum, alpha, a, b, 0, rows_per);
+            return;
+        }
+    }
+    let _ = par;
+    run(dst, accum, alpha, a, b, 0);
+}
+
+/// Splits the rows of C in halves (whole blocks of `rows_per`) across the rayon pool.
+#[cfg(feature = "rayon")]
+fn par_rows<T: Float>(
+    dst: MatMut<'_, T>,
+    accum: Accum,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: &PackedRhs<T>,
+    row0: usize,
+    rows_per: usize,
+) {
+    if dst.rows() <= rows_per {
+        run(dst, accum, alpha, a, b, row0);
+        return;
+    }
+    let half = (dst.rows() / rows_per).div_ceil(2) * rows_per;
+    let (top, bottom) = dst.split_rows(half);
+    rayon::join(
+        || par_rows(top, accum, alpha, a, b, row0, rows_per),
+        || par_rows(bottom, accum, alpha, a, b, row0 + half, rows_per),
+    );
+}
+
+/// The rows `row0..row0 + dst.rows()` of `A` times the packed `B`.
+fn run<T: Float>(
+    mut dst: MatMut<'_, T>,
+    accum: Accum,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: &PackedRhs<T>,
+    row0: usize,
+) {
+    let (m, n, k) = (dst.rows(), dst.cols(), b.k);
+    let nr = NV * T::Lanes::N;
+    let valpha = T::Lanes::splat(alpha);
+    let overwrite = accum == Accum::Replace;
+    if k == 0 {
+        if overwrite {
+            for i in 0..m {
+                dst.row_mut(i).fill(T::ZERO);
+            }
+        }
+        return;
+    }
+    for (jr, panel) in b.data.chunks_exact(k * nr).enumerate() {
+        let cols = nr.min(n - jr * nr);
+        let mut i0 = 0;
+        while i0 < m {
+            let rows = MR.min(m - i0);
+            macro_rules! go {
+                ($r:literal) => {{
+                    let mut acc = [[T::Lanes::splat(T::ZERO); NV]; $r];
+                    micro_direct::<T, $r, NV>(&mut acc, a, row0 + i0, panel, nr, 0);
+                    store_tile(&mut dst, &acc, i0, $r, jr * nr, cols, valpha, overwrite);
+                }};
+            }
+            match rows {
+                8 => go!(8),
+                7 => go!(7),
+                6 => go!(6),
+                5 => go!(5),
+                4 => go!(4),
+                3 => go!(3),
+                2 => go!(2),
+                _ => go!(1),
+            }
+            i0 += rows;
+        }
+    }
+}
