@@ -569,17 +569,21 @@ pub(super) fn micro_direct<T: Float, const R: usize, const V: usize>(
 const DIRECT_BLOCK_SEGS: usize = 16;
 /// Depth of one pass of the direct path (whole segments; a deeper single segment is one pass).
 const DIRECT_BLOCK_K: usize = 128;
+/// From this many rows of C, the direct path packs each block's `B` (see `direct_v`).
+const PACK_B_MIN_ROWS: usize = 64;
 /// Up to this many elements of C, a product of many segments takes the direct path.
 const DIRECT_SEGS_MAX_MN: usize = 128 * 256;
 
 /// One pass of the direct path: segments `blk` (with the zero-padded last column panel of
-/// each `B` stacked in `tail`) into every `R`-row tile of columns `jr·NR..` of C.
+/// each `B` stacked in `tail`, or, when `packed`, every column panel of the block stacked there
+/// panel by panel) into every `R`-row tile of columns `jr·NR..` of C.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn direct_tiles<T: Float, const R: usize, const V: usize>(
     dst: &mut MatMut<'_, T>,
     blk: &[(MatRef<'_, T>, MatRef<'_, T>)],
     tail: &[T],
+    packed: Option<usize>,
     a_row: usize,
     i0: usize,
     jr: usize,
@@ -592,10 +596,13 @@ fn direct_tiles<T: Float, const R: usize, const V: usize>(
     let mut acc = [[T::Lanes::splat(T::ZERO); V]; R];
     let mut koff = 0;
     for &(a, b) in blk {
-        if full {
-            micro_direct::<T, R, V>(&mut acc, a, a_row, b.data, b.rs, jr * nr);
-        } else {
-            micro_direct::<T, R, V>(&mut acc, a, a_row, &tail[koff * nr..], nr, 0);
+        match packed {
+            Some(kb) => {
+                let panel = &tail[(jr * kb + koff) * nr..];
+                micro_direct::<T, R, V>(&mut acc, a, a_row, panel, nr, 0);
+            }
+            None if full => micro_direct::<T, R, V>(&mut acc, a, a_row, b.data, b.rs, jr * nr),
+            None => micro_direct::<T, R, V>(&mut acc, a, a_row, &tail[koff * nr..], nr, 0),
         }
         koff += a.cols;
     }
@@ -649,7 +656,26 @@ fn direct_v<T: Float, const V: usize>(
                 len += 1;
             }
             let blk = &blk[..len];
-            if rem != 0 {
+            // With many row tiles per column panel, the block's `B` is copied panel by panel
+            // into contiguous memory: read in place, a panel's rows lie a row length apart and,
+            // for power-of-two lengths, in a few cache sets, so it leaves L1 between row tiles.
+            let packed = (m >= PACK_B_MIN_ROWS).then_some(kb);
+            if packed.is_some() {
+                if tail.len() < panels * kb * nr {
+                    tail.resize(panels * kb * nr, T::ZERO);
+                }
+                for (p, panel) in tail.chunks_exact_mut(kb * nr).take(panels).enumerate() {
+                    let j0 = p * nr;
+                    let w = nr.min(n - j0);
+                    let rows = blk.iter().flat_map(|(_, b)| {
+                        (0..b.rows).map(move |kk| &b.data[kk * b.rs + j0..kk * b.rs + j0 + w])
+                    });
+                    for (out, src) in panel.chunks_exact_mut(nr).zip(rows) {
+                        out[..w].copy_from_slice(src);
+                        out[w..].fill(T::ZERO);
+                    }
+                }
+            } else if rem != 0 {
                 if tail.len() < kb * nr {
                     tail.resize(kb * nr, T::ZERO);
                 }
@@ -673,6 +699,7 @@ fn direct_v<T: Float, const V: usize>(
                                 dst,
                                 blk,
                                 tail,
+                                packed,
                                 row0 + i0,
                                 i0,
                                 jr,

@@ -286,6 +286,44 @@ fn gemm_segments_take_both_paths() {
     });
 }
 
+/// The direct path from 64 rows of C copies each block's `B` panel by panel: segments whose `B`
+/// are column windows of wider matrices (row stride beyond the width), with every tail of a
+/// panel and blocks split by depth, against the reference; the same bits as with fewer rows.
+#[test]
+fn gemm_segments_direct_path_packs_strided_b() {
+    for_each_float!(T => {
+        for &(m, n) in &[(64usize, 1usize), (64, 17), (72, 33), (100, 40), (65, 64)] {
+            let ks = [32usize, 32, 7, 100, 32, 1];
+            let wide = n + 5;
+            let data: Vec<(Vec<T>, Vec<T>)> = ks.iter().enumerate().map(|(i, &k)| {
+                (uniform(10 + i as u64, k * m, -1.0, 1.0), uniform(50 + i as u64, k * wide, -1.0, 1.0))
+            }).collect();
+            let segs: Vec<(MatRef<T>, MatRef<T>)> = data.iter().zip(&ks).map(|((a, b), &k)| {
+                (MatRef::new(a, k, m).t(), MatRef::from_strides(&b[2..], k, n, wide, 1))
+            }).collect();
+            let mut c = vec![T::ZERO; m * n];
+            dense::gemm_segments(MatMut::new(&mut c, m, n), Accum::Replace, T::ONE, &segs[..], Par::Seq);
+            let mut want = vec![T::ZERO; m * n];
+            for (a, b) in &segs {
+                reference::gemm(&mut want, T::ONE, T::ONE, *a, *b);
+            }
+            let ktot: usize = ks.iter().sum();
+            assert_close_scaled(&format!("gemm_segments {m}×{n} strided B"), &c, &want, &vec![ktot as f64; m * n], eps::<T>(4.0));
+            // the first 8 rows alone (one row tile, B read in place): the same bits, where that
+            // product is large enough for the direct path too
+            if 8 * n * ktot < 4096 {
+                continue;
+            }
+            let top: Vec<(MatRef<T>, MatRef<T>)> = data.iter().zip(&ks).map(|((a, b), &k)| {
+                (MatRef::from_strides(a, 8, k, 1, m), MatRef::from_strides(&b[2..], k, n, wide, 1))
+            }).collect();
+            let mut c8 = vec![T::ZERO; 8 * n];
+            dense::gemm_segments(MatMut::new(&mut c8, 8, n), Accum::Replace, T::ONE, &top[..], Par::Seq);
+            assert!(c8 == c[..8 * n], "packing B changed the bits ({m}×{n})");
+        }
+    });
+}
+
 /// `gemm_prepacked` against the triple loop for one shape: `B` packed from a row-major or a
 /// transposed view, C replaced or added to, the packing reused for a second, smaller `B`.
 fn check_gemm_prepacked<T: Float>(
