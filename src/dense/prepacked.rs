@@ -2,7 +2,8 @@
 //! stage of a solve multiplies.
 //!
 //! ```text
-//! B (k×n)  →  panels of NR = NV·L columns, each k×NR contiguous (the last one zero-padded)
+//! B (k×n)  →  panels of NR = PV·L columns, each k×NR contiguous; the rest of the columns in
+//!             one last panel as few vectors wide as they fit (zero-padded)
 //! C (m×n) (+)= alpha · A (m×k) · B:  for each panel, every MR-row tile of C in registers
 //! ```
 //!
@@ -11,10 +12,17 @@
 //! tiles and its lines come from L2 at a large stride. A packed panel is contiguous (one
 //! prefetchable stream) and stays in L1 while the row tiles of C pass over it.
 
-use super::gemm::{MR, NV, micro_direct, store_tile};
+use super::gemm::{MR, micro_direct, store_tile};
 use super::matrix::{Accum, MatMut, MatRef, Par};
 use super::simd::Lanes;
 use crate::Float;
+
+/// Vectors per row of a register tile: with 32 vector registers (AVX-512), `MR × 3` = 24
+/// accumulators take fewer loads per multiply–add than `MR × 2`; with 16, three would spill.
+#[cfg(target_feature = "avx512f")]
+const PV: usize = 3;
+#[cfg(not(target_feature = "avx512f"))]
+const PV: usize = 2;
 
 /// `B` (`k × n`) packed in column panels for [`gemm_prepacked`]; pack once, multiply often.
 ///
@@ -48,21 +56,26 @@ impl<T: Float> PackedRhs<T> {
 
     /// Packs `b` (any strides), reusing this packing's memory.
     pub fn pack(&mut self, b: MatRef<'_, T>) {
-        let nr = NV * T::Lanes::N;
         let (k, n) = (b.rows(), b.cols());
-        let panels = n.div_ceil(nr);
+        let (full, tail) = widths::<T>(n);
+        let nr = PV * T::Lanes::N;
         self.data.clear();
-        self.data.resize(panels * k * nr, T::ZERO);
+        self.data.resize(k * (full * nr + tail), T::ZERO);
         self.k = k;
         self.n = n;
         if k == 0 {
             return;
         }
-        for (p, panel) in self.data.chunks_exact_mut(k * nr).enumerate() {
+        let (body, last) = self.data.split_at_mut(full * k * nr);
+        let panels = body
+            .chunks_exact_mut(k * nr)
+            .map(|p| (p, nr))
+            .chain((tail > 0).then_some((last, tail)));
+        for (p, (panel, w)) in panels.enumerate() {
             let j0 = p * nr;
-            let w = nr.min(n - j0);
-            for (kk, row) in panel.chunks_exact_mut(nr).enumerate() {
-                for (j, x) in row[..w].iter_mut().enumerate() {
+            let used = w.min(n - j0);
+            for (kk, row) in panel.chunks_exact_mut(w).enumerate() {
+                for (j, x) in row[..used].iter_mut().enumerate() {
                     *x = b.at(kk, j0 + j);
                 }
             }
@@ -78,6 +91,13 @@ impl<T: Float> PackedRhs<T> {
     pub fn cols(&self) -> usize {
         self.n
     }
+}
+
+/// The number of full panels of `PV` vectors and the width of the last panel (whole vectors,
+/// 0 when `n` fills the full panels) for `n` columns.
+fn widths<T: Float>(n: usize) -> (usize, usize) {
+    let (l, nr) = (T::Lanes::N, PV * T::Lanes::N);
+    (n / nr, (n % nr).div_ceil(l) * l)
 }
 
 /// `C = beta·C + alpha·A·B` with `B` packed by [`PackedRhs::pack`] (`beta` is 0 for
@@ -154,7 +174,6 @@ fn run<T: Float>(
     row0: usize,
 ) {
     let (m, n, k) = (dst.rows(), dst.cols(), b.k);
-    let nr = NV * T::Lanes::N;
     let valpha = T::Lanes::splat(alpha);
     let overwrite = accum == Accum::Replace;
     if k == 0 {
@@ -165,29 +184,56 @@ fn run<T: Float>(
         }
         return;
     }
-    for (jr, panel) in b.data.chunks_exact(k * nr).enumerate() {
-        let cols = nr.min(n - jr * nr);
-        let mut i0 = 0;
-        while i0 < m {
-            let rows = MR.min(m - i0);
-            macro_rules! go {
-                ($r:literal) => {{
-                    let mut acc = [[T::Lanes::splat(T::ZERO); NV]; $r];
-                    micro_direct::<T, $r, NV>(&mut acc, a, row0 + i0, panel, nr, 0);
-                    store_tile(&mut dst, &acc, i0, $r, jr * nr, cols, valpha, overwrite);
-                }};
-            }
-            match rows {
-                8 => go!(8),
-                7 => go!(7),
-                6 => go!(6),
-                5 => go!(5),
-                4 => go!(4),
-                3 => go!(3),
-                2 => go!(2),
-                _ => go!(1),
-            }
-            i0 += rows;
+    let (l, nr) = (T::Lanes::N, PV * T::Lanes::N);
+    let (full, tail) = widths::<T>(n);
+    let (body, last) = b.data.split_at(full * k * nr);
+    for (jr, panel) in body.chunks_exact(k * nr).enumerate() {
+        panel_tiles::<T, PV>(&mut dst, a, panel, row0, jr * nr, nr, valpha, overwrite);
+    }
+    let j0 = full * nr;
+    match tail / l {
+        0 => {}
+        1 => panel_tiles::<T, 1>(&mut dst, a, last, row0, j0, n - j0, valpha, overwrite),
+        2 => panel_tiles::<T, 2>(&mut dst, a, last, row0, j0, n - j0, valpha, overwrite),
+        _ => panel_tiles::<T, PV>(&mut dst, a, last, row0, j0, n - j0, valpha, overwrite),
+    }
+}
+
+/// Every `MR`-row tile of C against one packed panel of `V` vectors (`cols` of them real),
+/// stored at column `j0`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn panel_tiles<T: Float, const V: usize>(
+    dst: &mut MatMut<'_, T>,
+    a: MatRef<'_, T>,
+    panel: &[T],
+    row0: usize,
+    j0: usize,
+    cols: usize,
+    valpha: T::Lanes,
+    overwrite: bool,
+) {
+    let (m, w) = (dst.rows(), V * T::Lanes::N);
+    let mut i0 = 0;
+    while i0 < m {
+        let rows = MR.min(m - i0);
+        macro_rules! go {
+            ($r:literal) => {{
+                let mut acc = [[T::Lanes::splat(T::ZERO); V]; $r];
+                micro_direct::<T, $r, V>(&mut acc, a, row0 + i0, panel, w, 0);
+                store_tile(dst, &acc, i0, $r, j0, cols, valpha, overwrite);
+            }};
         }
+        match rows {
+            8 => go!(8),
+            7 => go!(7),
+            6 => go!(6),
+            5 => go!(5),
+            4 => go!(4),
+            3 => go!(3),
+            2 => go!(2),
+            _ => go!(1),
+        }
+        i0 += rows;
     }
 }
