@@ -251,24 +251,43 @@ pub fn gated_tanh_vjp_coefs<T: Float>(
         g.len(),
         coef.len()
     );
-    if let Some(gz) = gz {
-        for ((gzr, gr), cr) in gz
-            .chunks_exact_mut(2 * n)
-            .zip(g.chunks_exact(n))
-            .zip(coef.chunks_exact(3 * n))
-        {
-            let (gzf, gzg) = gzr.split_at_mut(n);
-            super::elementwise::update2_with(gzf, gr, &cr[..n], |d, g, c| g.mul_add(c, d));
-            super::elementwise::update2_with(gzg, gr, &cr[n..2 * n], |d, g, c| g.mul_add(c, d));
+    // One pass, row by row: a row's three coefficient blocks feed both gradients.
+    let l = T::Lanes::N;
+    let body = n / l * l;
+    let (mut gz, mut gh) = (gz, gh);
+    for r in 0..rows {
+        let gr = &g[r * n..(r + 1) * n];
+        let (cp, rest) = coef[3 * r * n..3 * (r + 1) * n].split_at(n);
+        let (cq, cs) = rest.split_at(n);
+        let mut gzr = gz
+            .as_deref_mut()
+            .map(|s| s[2 * r * n..2 * (r + 1) * n].split_at_mut(n));
+        let mut ghr = gh.as_deref_mut().map(|s| &mut s[r * n..(r + 1) * n]);
+        for i in (0..body).step_by(l) {
+            let gv = T::Lanes::load(&gr[i..]);
+            if let Some((gzf, gzg)) = gzr.as_mut() {
+                let f = &mut gzf[i..];
+                gv.mul_add(T::Lanes::load(&cp[i..]), T::Lanes::load(f))
+                    .store(f);
+                let q = &mut gzg[i..];
+                gv.mul_add(T::Lanes::load(&cq[i..]), T::Lanes::load(q))
+                    .store(q);
+            }
+            if let Some(ghr) = ghr.as_mut() {
+                let h = &mut ghr[i..];
+                gv.mul_add(T::Lanes::load(&cs[i..]), T::Lanes::load(h))
+                    .store(h);
+            }
         }
-    }
-    if let Some(gh) = gh {
-        for ((ghr, gr), cr) in gh
-            .chunks_exact_mut(n)
-            .zip(g.chunks_exact(n))
-            .zip(coef.chunks_exact(3 * n))
-        {
-            super::elementwise::update2_with(ghr, gr, &cr[2 * n..], |d, g, c| g.mul_add(c, d));
+        for i in body..n {
+            let gv = gr[i];
+            if let Some((gzf, gzg)) = gzr.as_mut() {
+                gzf[i] = gv.mul_add(cp[i], gzf[i]);
+                gzg[i] = gv.mul_add(cq[i], gzg[i]);
+            }
+            if let Some(ghr) = ghr.as_mut() {
+                ghr[i] = gv.mul_add(cs[i], ghr[i]);
+            }
         }
     }
 }
