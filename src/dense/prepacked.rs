@@ -12,17 +12,14 @@
 //! tiles and its lines come from L2 at a large stride. A packed panel is contiguous (one
 //! prefetchable stream) and stays in L1 while the row tiles of C pass over it.
 
-use super::gemm::{MR, micro_direct, store_tile};
+use super::gemm::{MR, NV, micro_direct, store_tile};
 use super::matrix::{Accum, MatMut, MatRef, Par};
 use super::simd::Lanes;
 use crate::Float;
 
-/// Vectors per row of a register tile: with 32 vector registers (AVX-512), `MR × 3` = 24
-/// accumulators take fewer loads per multiply–add than `MR × 2`; with 16, three would spill.
-#[cfg(target_feature = "avx512f")]
-const PV: usize = 3;
-#[cfg(not(target_feature = "avx512f"))]
-const PV: usize = 2;
+/// Vectors per row of a register tile (`MR × PV` accumulators). Three (24 accumulators with
+/// AVX-512's 32 registers) was measured no faster here: the tile's broadcasts then spill.
+const PV: usize = NV;
 
 /// `B` (`k × n`) packed in column panels for [`gemm_prepacked`]; pack once, multiply often.
 ///
