@@ -35,6 +35,24 @@ impl<T: Float> Segments<T> for [(MatRef<'_, T>, MatRef<'_, T>)] {
     }
 }
 
+/// `$go!(R)` for the row count `R` (1..=`MR`) of a register tile, as a literal: the tile
+/// functions are monomorphised per `R` so that their accumulators stay in registers.
+macro_rules! by_rows {
+    ($rows:expr, $go:ident) => {
+        match $rows {
+            8 => $go!(8),
+            7 => $go!(7),
+            6 => $go!(6),
+            5 => $go!(5),
+            4 => $go!(4),
+            3 => $go!(3),
+            2 => $go!(2),
+            _ => $go!(1),
+        }
+    };
+}
+pub(super) use by_rows;
+
 #[cfg(target_feature = "avx512f")]
 pub(super) const MR: usize = 8;
 #[cfg(not(target_feature = "avx512f"))]
@@ -708,16 +726,7 @@ fn direct_v<T: Float, const V: usize>(
                             )
                         };
                     }
-                    match rows {
-                        8 => go!(8),
-                        7 => go!(7),
-                        6 => go!(6),
-                        5 => go!(5),
-                        4 => go!(4),
-                        3 => go!(3),
-                        2 => go!(2),
-                        _ => go!(1),
-                    }
+                    by_rows!(rows, go);
                     i0 += rows;
                 }
             }

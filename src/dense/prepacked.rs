@@ -12,7 +12,7 @@
 //! tiles and its lines come from L2 at a large stride. A packed panel is contiguous (one
 //! prefetchable stream) and stays in L1 while the row tiles of C pass over it.
 
-use super::gemm::{MR, NV, micro_direct, store_tile};
+use super::gemm::{MR, NV, by_rows, micro_direct, store_tile};
 use super::matrix::{Accum, MatMut, MatRef, Par};
 use super::simd::Lanes;
 use crate::Float;
@@ -221,16 +221,7 @@ fn panel_tiles<T: Float, const V: usize>(
                 store_tile(dst, &acc, i0, $r, j0, cols, valpha, overwrite);
             }};
         }
-        match rows {
-            8 => go!(8),
-            7 => go!(7),
-            6 => go!(6),
-            5 => go!(5),
-            4 => go!(4),
-            3 => go!(3),
-            2 => go!(2),
-            _ => go!(1),
-        }
+        by_rows!(rows, go);
         i0 += rows;
     }
 }
