@@ -142,20 +142,53 @@ pub fn gemm_segments<T: Float>(
         }
         return;
     }
+    over_row_blocks(dst, par, m * n * ktot, &|dst, row0| {
+        run_seq(dst, accum, alpha, segs, row0)
+    });
+}
+
+/// Runs `f(block, row0)` on the rows of `dst`: in one call, or, for `Par::Rayon` with at least
+/// `PAR_MIN` multiply–adds (`work`) and two row tiles, on blocks of whole `MR`-row tiles split
+/// in halves across the rayon pool. `f` must compute every element of a block as one call over
+/// all rows would, so that the parallel split gives the sequential bits.
+pub(super) fn over_row_blocks<T: Float>(
+    dst: MatMut<'_, T>,
+    par: Par,
+    work: usize,
+    f: &(impl Fn(MatMut<'_, T>, usize) + Sync),
+) {
     #[cfg(feature = "rayon")]
-    let work = m * n * ktot;
-    #[cfg(feature = "rayon")]
-    if par == Par::Rayon && work >= PAR_MIN && m >= 2 * MR {
-        let threads = rayon::current_num_threads().max(1);
-        let chunks = threads.min(m / MR).max(1);
+    if par == Par::Rayon && work >= PAR_MIN && dst.rows >= 2 * MR {
+        let m = dst.rows;
+        let chunks = rayon::current_num_threads().max(1).min(m / MR);
         if chunks > 1 {
             let rows_per = m.div_ceil(chunks).div_ceil(MR) * MR;
-            par_rows(dst, accum, alpha, segs, rows_per, 0);
+            halves(dst, rows_per, 0, f);
             return;
         }
     }
-    let _ = par;
-    run_seq(dst, accum, alpha, segs, 0);
+    let _ = (par, work);
+    f(dst, 0);
+}
+
+/// Splits the rows of C in halves (whole blocks of `rows_per`) across the rayon pool.
+#[cfg(feature = "rayon")]
+fn halves<T: Float>(
+    dst: MatMut<'_, T>,
+    rows_per: usize,
+    row0: usize,
+    f: &(impl Fn(MatMut<'_, T>, usize) + Sync),
+) {
+    if dst.rows <= rows_per {
+        f(dst, row0);
+        return;
+    }
+    let half = (dst.rows / rows_per).div_ceil(2) * rows_per;
+    let (top, bottom) = dst.split_rows(half);
+    rayon::join(
+        || halves(top, rows_per, row0, f),
+        || halves(bottom, rows_per, row0 + half, f),
+    );
 }
 
 /// Chooses the sequential algorithm for the row block of C starting at row `row0` of every
@@ -208,27 +241,6 @@ fn direct_chunked<T: Float>(
         let acc = if k0 == 0 { accum } else { Accum::Add };
         direct(dst.rb(), acc, alpha, &sub[..], row0);
     }
-}
-
-#[cfg(feature = "rayon")]
-fn par_rows<T: Float>(
-    dst: MatMut<'_, T>,
-    accum: Accum,
-    alpha: T,
-    segs: &(impl Segments<T> + ?Sized),
-    rows_per: usize,
-    r0: usize,
-) {
-    if dst.rows <= rows_per {
-        run_seq(dst, accum, alpha, segs, r0);
-        return;
-    }
-    let half = (dst.rows / rows_per).div_ceil(2) * rows_per;
-    let (top, bottom) = dst.split_rows(half);
-    rayon::join(
-        || par_rows(top, accum, alpha, segs, rows_per, r0),
-        || par_rows(bottom, accum, alpha, segs, rows_per, r0 + half),
-    );
 }
 
 /// Unpacked path for tiny products: row-axpy or dot formulations by layout.

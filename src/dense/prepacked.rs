@@ -2,7 +2,7 @@
 //! stage of a solve multiplies.
 //!
 //! ```text
-//! B (k×n)  →  panels of NR = PV·L columns, each k×NR contiguous; the rest of the columns in
+//! B (k×n)  →  panels of NR = NV·L columns, each k×NR contiguous; the rest of the columns in
 //!             one last panel as few vectors wide as they fit (zero-padded)
 //! C (m×n) (+)= alpha · A (m×k) · B:  for each panel, every MR-row tile of C in registers
 //! ```
@@ -12,14 +12,10 @@
 //! tiles and its lines come from L2 at a large stride. A packed panel is contiguous (one
 //! prefetchable stream) and stays in L1 while the row tiles of C pass over it.
 
-use super::gemm::{MR, NV, by_rows, micro_direct, store_tile};
+use super::gemm::{MR, NV, by_rows, micro_direct, over_row_blocks, store_tile};
 use super::matrix::{Accum, MatMut, MatRef, Par};
 use super::simd::Lanes;
 use crate::Float;
-
-/// Vectors per row of a register tile (`MR × PV` accumulators). Three (24 accumulators with
-/// AVX-512's 32 registers) was measured no faster here: the tile's broadcasts then spill.
-const PV: usize = NV;
 
 /// `B` (`k × n`) packed in column panels for [`gemm_prepacked`]; pack once, multiply often.
 ///
@@ -55,7 +51,7 @@ impl<T: Float> PackedRhs<T> {
     pub fn pack(&mut self, b: MatRef<'_, T>) {
         let (k, n) = (b.rows(), b.cols());
         let (full, tail) = widths::<T>(n);
-        let nr = PV * T::Lanes::N;
+        let nr = NV * T::Lanes::N;
         self.data.clear();
         self.data.resize(k * (full * nr + tail), T::ZERO);
         self.k = k;
@@ -90,10 +86,10 @@ impl<T: Float> PackedRhs<T> {
     }
 }
 
-/// The number of full panels of `PV` vectors and the width of the last panel (whole vectors,
+/// The number of full panels of `NV` vectors and the width of the last panel (whole vectors,
 /// 0 when `n` fills the full panels) for `n` columns.
 fn widths<T: Float>(n: usize) -> (usize, usize) {
-    let (l, nr) = (T::Lanes::N, PV * T::Lanes::N);
+    let (l, nr) = (T::Lanes::N, NV * T::Lanes::N);
     (n / nr, (n % nr).div_ceil(l) * l)
 }
 
@@ -125,40 +121,9 @@ pub fn gemm_prepacked<T: Float>(
     if m == 0 || n == 0 {
         return;
     }
-    #[cfg(feature = "rayon")]
-    if par == Par::Rayon && m * n * b.k >= 1 << 21 && m >= 2 * MR {
-        let chunks = rayon::current_num_threads().max(1).min(m / MR);
-        if chunks > 1 {
-            let rows_per = m.div_ceil(chunks).div_ceil(MR) * MR;
-            par_rows(dst, accum, alpha, a, b, 0, rows_per);
-            return;
-        }
-    }
-    let _ = par;
-    run(dst, accum, alpha, a, b, 0);
-}
-
-/// Splits the rows of C in halves (whole blocks of `rows_per`) across the rayon pool.
-#[cfg(feature = "rayon")]
-fn par_rows<T: Float>(
-    dst: MatMut<'_, T>,
-    accum: Accum,
-    alpha: T,
-    a: MatRef<'_, T>,
-    b: &PackedRhs<T>,
-    row0: usize,
-    rows_per: usize,
-) {
-    if dst.rows() <= rows_per {
-        run(dst, accum, alpha, a, b, row0);
-        return;
-    }
-    let half = (dst.rows() / rows_per).div_ceil(2) * rows_per;
-    let (top, bottom) = dst.split_rows(half);
-    rayon::join(
-        || par_rows(top, accum, alpha, a, b, row0, rows_per),
-        || par_rows(bottom, accum, alpha, a, b, row0 + half, rows_per),
-    );
+    over_row_blocks(dst, par, m * n * b.k, &|dst, row0| {
+        run(dst, accum, alpha, a, b, row0)
+    });
 }
 
 /// The rows `row0..row0 + dst.rows()` of `A` times the packed `B`.
@@ -181,18 +146,19 @@ fn run<T: Float>(
         }
         return;
     }
-    let (l, nr) = (T::Lanes::N, PV * T::Lanes::N);
+    // Tiles of `MR × NV` vectors, as the direct path's (three vectors, 24 accumulators with
+    // AVX-512's 32 registers, were measured slower: the tile's broadcasts then spill).
+    let (l, nr) = (T::Lanes::N, NV * T::Lanes::N);
     let (full, tail) = widths::<T>(n);
     let (body, last) = b.data.split_at(full * k * nr);
     for (jr, panel) in body.chunks_exact(k * nr).enumerate() {
-        panel_tiles::<T, PV>(&mut dst, a, panel, row0, jr * nr, nr, valpha, overwrite);
+        panel_tiles::<T, NV>(&mut dst, a, panel, row0, jr * nr, nr, valpha, overwrite);
     }
     let j0 = full * nr;
     match tail / l {
         0 => {}
         1 => panel_tiles::<T, 1>(&mut dst, a, last, row0, j0, n - j0, valpha, overwrite),
-        2 => panel_tiles::<T, 2>(&mut dst, a, last, row0, j0, n - j0, valpha, overwrite),
-        _ => panel_tiles::<T, PV>(&mut dst, a, last, row0, j0, n - j0, valpha, overwrite),
+        _ => panel_tiles::<T, NV>(&mut dst, a, last, row0, j0, n - j0, valpha, overwrite),
     }
 }
 

@@ -196,16 +196,33 @@ fn gemm_segments_equal_sum_of_products() {
         let segs: Vec<(MatRef<T>, MatRef<T>)> = data.iter().zip(&ks).map(|((a, b), &k)| {
             (MatRef::new(a, k, m).t(), MatRef::new(b, k, n))
         }).collect();
-        let mut c = vec![T::ZERO; m * n];
-        dense::gemm_segments(MatMut::new(&mut c, m, n), Accum::Replace, T::ONE, &segs[..], Par::Seq);
-        let mut want = vec![T::ZERO; m * n];
-        for (a, b) in &segs {
-            reference::gemm(&mut want, T::ONE, T::ONE, *a, *b);
-        }
-        let ktot: usize = ks.iter().sum();
-        let scale = vec![ktot as f64; m * n];
-        assert_close_scaled("gemm_segments", &c, &want, &scale, eps::<T>(4.0));
+        segments_sum_checked("gemm_segments", m, n, &segs);
     });
+}
+
+/// `Σ_s A_s B_s` by `gemm_segments` (C replaced, one thread) against the reference's sum, to
+/// `4 ε` of the total depth; returns C.
+fn segments_sum_checked<T: Float>(
+    what: &str,
+    m: usize,
+    n: usize,
+    segs: &[(MatRef<T>, MatRef<T>)],
+) -> Vec<T> {
+    let mut c = vec![T::ZERO; m * n];
+    dense::gemm_segments(
+        MatMut::new(&mut c, m, n),
+        Accum::Replace,
+        T::ONE,
+        segs,
+        Par::Seq,
+    );
+    let mut want = vec![T::ZERO; m * n];
+    for (a, b) in segs {
+        reference::gemm(&mut want, T::ONE, T::ONE, *a, *b);
+    }
+    let ktot: usize = segs.iter().map(|(a, _)| a.cols()).sum();
+    assert_close_scaled(what, &c, &want, &vec![ktot as f64; m * n], eps::<T>(4.0));
+    c
 }
 
 /// `gemm_segments` against the reference for segments of depths `ks` (A used transposed, as
@@ -301,14 +318,8 @@ fn gemm_segments_direct_path_packs_strided_b() {
             let segs: Vec<(MatRef<T>, MatRef<T>)> = data.iter().zip(&ks).map(|((a, b), &k)| {
                 (MatRef::new(a, k, m).t(), MatRef::from_strides(&b[2..], k, n, wide, 1))
             }).collect();
-            let mut c = vec![T::ZERO; m * n];
-            dense::gemm_segments(MatMut::new(&mut c, m, n), Accum::Replace, T::ONE, &segs[..], Par::Seq);
-            let mut want = vec![T::ZERO; m * n];
-            for (a, b) in &segs {
-                reference::gemm(&mut want, T::ONE, T::ONE, *a, *b);
-            }
+            let c = segments_sum_checked(&format!("gemm_segments {m}×{n} strided B"), m, n, &segs);
             let ktot: usize = ks.iter().sum();
-            assert_close_scaled(&format!("gemm_segments {m}×{n} strided B"), &c, &want, &vec![ktot as f64; m * n], eps::<T>(4.0));
             // the first 8 rows alone (one row tile, B read in place): the same bits, where that
             // product is large enough for the direct path too
             if 8 * n * ktot < 4096 {
