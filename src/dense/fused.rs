@@ -234,8 +234,8 @@ pub fn gated_tanh_coefs<T: Float>(
 /// assert_eq!((gz, gh), ([2.0, 1.5], [4.0]));
 /// ```
 pub fn gated_tanh_vjp_coefs<T: Float>(
-    gz: Option<&mut [T]>,
-    gh: Option<&mut [T]>,
+    mut gz: Option<&mut [T]>,
+    mut gh: Option<&mut [T]>,
     g: &[T],
     coef: &[T],
     n: usize,
@@ -254,7 +254,6 @@ pub fn gated_tanh_vjp_coefs<T: Float>(
     // One pass, row by row: a row's three coefficient blocks feed both gradients.
     let l = T::Lanes::N;
     let body = n / l * l;
-    let (mut gz, mut gh) = (gz, gh);
     for r in 0..rows {
         let gr = &g[r * n..(r + 1) * n];
         let (cp, rest) = coef[3 * r * n..3 * (r + 1) * n].split_at(n);

@@ -426,9 +426,8 @@ impl<T: Float> Tape<T> {
                     });
                 }
             }
-            Op::GatedTanh { z, h, a, b, coef } => {
+            Op::GatedTanh { z, h, coef, .. } => {
                 let (nz, nh) = (nodes[z as usize], nodes[h as usize]);
-                let (zv, hv) = (vp!(z), vp!(h));
                 let (gz, gh) = match (nz.needs_grad, nh.needs_grad) {
                     (true, true) => match glo.get_disjoint_mut([nz.range(), nh.range()]) {
                         Ok([gz, gh]) => (Some(gz), Some(gh)),
@@ -438,11 +437,9 @@ impl<T: Float> Tape<T> {
                     (false, true) => (None, Some(&mut glo[nh.range()])),
                     (false, false) => (None, None),
                 };
-                if coef == u32::MAX {
-                    dense::gated_tanh_vjp(gz, gh, g, zv, hv, cols, a, b);
-                } else {
-                    dense::gated_tanh_vjp_coefs(gz, gh, g, vp!(coef), cols);
-                }
+                // A cell recorded with a gradient to come kept its derivatives (`coef`), and
+                // only such cells reach their rule.
+                dense::gated_tanh_vjp_coefs(gz, gh, g, vp!(coef), cols);
             }
             Op::MixRows { w, x } => {
                 // ∂w_rk = g_r · x_{r mod Rx, k},   ∂x_{r mod Rx, k} += g_r w_rk
