@@ -237,7 +237,13 @@ fn bench_gnode_shapes<T: Float>(c: &mut Criterion) {
     });
     g.bench_function("cell/vjp_from_kept_derivatives", |bn| {
         bn.iter(|| {
-            dense::gated_tanh_vjp_coefs(Some(&mut gzc), Some(&mut ghc), &h, &coef, n);
+            dense::gated_tanh_vjp_coefs(
+                Some((&mut gzc[..], Accum::Add)),
+                Some((&mut ghc[..], Accum::Add)),
+                &h,
+                &coef,
+                n,
+            );
             black_box(&gzc);
         })
     });

@@ -1,6 +1,7 @@
 //! Fused elementwise kernels of composite ops, one pass over memory and one exponential per
 //! element where separate maps would take several.
 
+use super::Accum;
 use super::math::{sigmoid_and_prime, tanh_sigmoid_and_primes};
 use super::simd::Lanes;
 use crate::Float;
@@ -216,7 +217,8 @@ pub fn gated_tanh_coefs<T: Float>(
 }
 
 /// The vector–Jacobian product of the mGRU cell from the coefficients [`gated_tanh_coefs`]
-/// wrote, accumulated into whichever of `gz` (`rows × 2n`) and `gh` (`rows × n`) is given:
+/// wrote, into whichever of `gz` (`rows × 2n`) and `gh` (`rows × n`) is given, each added to
+/// ([`Accum::Add`]) or overwritten ([`Accum::Replace`], its old contents never read):
 ///
 /// ```text
 /// gz_f += g P,   gz_g += g Q,   gh += g S
@@ -227,15 +229,21 @@ pub fn gated_tanh_coefs<T: Float>(
 ///
 /// # Example
 /// ```
-/// use neurodyn::dense::gated_tanh_vjp_coefs;
+/// use neurodyn::dense::{gated_tanh_vjp_coefs, Accum};
 /// let coef = [0.5_f64, 0.25, 2.0]; // P, Q, S of one element
-/// let (mut gz, mut gh) = ([1.0, 1.0], [0.0]);
-/// gated_tanh_vjp_coefs(Some(&mut gz), Some(&mut gh), &[2.0], &coef, 1);
+/// let (mut gz, mut gh) = ([1.0, 1.0], [f64::NAN]);
+/// gated_tanh_vjp_coefs(
+///     Some((&mut gz[..], Accum::Add)),
+///     Some((&mut gh[..], Accum::Replace)),
+///     &[2.0],
+///     &coef,
+///     1,
+/// );
 /// assert_eq!((gz, gh), ([2.0, 1.5], [4.0]));
 /// ```
 pub fn gated_tanh_vjp_coefs<T: Float>(
-    mut gz: Option<&mut [T]>,
-    mut gh: Option<&mut [T]>,
+    gz: Option<(&mut [T], Accum)>,
+    gh: Option<(&mut [T], Accum)>,
     g: &[T],
     coef: &[T],
     n: usize,
@@ -245,12 +253,23 @@ pub fn gated_tanh_vjp_coefs<T: Float>(
         n > 0
             && g.len() == rows * n
             && coef.len() == 3 * rows * n
-            && gz.as_ref().is_none_or(|s| s.len() == 2 * rows * n)
-            && gh.as_ref().is_none_or(|s| s.len() == rows * n),
+            && gz.as_ref().is_none_or(|s| s.0.len() == 2 * rows * n)
+            && gh.as_ref().is_none_or(|s| s.0.len() == rows * n),
         "gated_tanh_vjp_coefs: lengths do not fit rows × {n} (g {}, coef {})",
         g.len(),
         coef.len()
     );
+    let (rz, mut gz) = split_accum(gz);
+    let (rh, mut gh) = split_accum(gh);
+    // `dst = g c` or `dst += g c` (a loop-invariant branch).
+    let put = |dst: &mut [T], gv: T::Lanes, c: &[T], replace: bool| {
+        let v = if replace {
+            gv * T::Lanes::load(c)
+        } else {
+            gv.mul_add(T::Lanes::load(c), T::Lanes::load(dst))
+        };
+        v.store(dst);
+    };
     // One pass, row by row: a row's three coefficient blocks feed both gradients.
     let l = T::Lanes::N;
     let body = n / l * l;
@@ -265,29 +284,34 @@ pub fn gated_tanh_vjp_coefs<T: Float>(
         for i in (0..body).step_by(l) {
             let gv = T::Lanes::load(&gr[i..]);
             if let Some((gzf, gzg)) = gzr.as_mut() {
-                let f = &mut gzf[i..];
-                gv.mul_add(T::Lanes::load(&cp[i..]), T::Lanes::load(f))
-                    .store(f);
-                let q = &mut gzg[i..];
-                gv.mul_add(T::Lanes::load(&cq[i..]), T::Lanes::load(q))
-                    .store(q);
+                put(&mut gzf[i..], gv, &cp[i..], rz);
+                put(&mut gzg[i..], gv, &cq[i..], rz);
             }
             if let Some(ghr) = ghr.as_mut() {
-                let h = &mut ghr[i..];
-                gv.mul_add(T::Lanes::load(&cs[i..]), T::Lanes::load(h))
-                    .store(h);
+                put(&mut ghr[i..], gv, &cs[i..], rh);
             }
         }
+        let tail = |d: &mut T, gv: T, c: T, replace: bool| {
+            *d = if replace { gv * c } else { gv.mul_add(c, *d) };
+        };
         for i in body..n {
             let gv = gr[i];
             if let Some((gzf, gzg)) = gzr.as_mut() {
-                gzf[i] = gv.mul_add(cp[i], gzf[i]);
-                gzg[i] = gv.mul_add(cq[i], gzg[i]);
+                tail(&mut gzf[i], gv, cp[i], rz);
+                tail(&mut gzg[i], gv, cq[i], rz);
             }
             if let Some(ghr) = ghr.as_mut() {
-                ghr[i] = gv.mul_add(cs[i], ghr[i]);
+                tail(&mut ghr[i], gv, cs[i], rh);
             }
         }
+    }
+}
+
+/// `(replace, slice)` of an optional output with its accumulation mode.
+fn split_accum<T>(out: Option<(&mut [T], Accum)>) -> (bool, Option<&mut [T]>) {
+    match out {
+        Some((s, a)) => (a == Accum::Replace, Some(s)),
+        None => (false, None),
     }
 }
 

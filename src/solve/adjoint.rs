@@ -189,6 +189,7 @@ where
     total += tape.scalar(loss_part);
     let seed = dot_const(&mut tape, y0, &z[n..2 * n]);
     let l = tape.add(loss_part, seed);
+    tape.retain_grad(y0);
     tape.backward(l);
     tape.accumulate_param_grads(grads);
     let dy0 = tape.grad(y0).to_vec();

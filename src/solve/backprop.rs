@@ -122,6 +122,7 @@ where
         .map(|(j, &y)| loss(&mut tape, &p, j, y))
         .collect();
     let total = sum_terms(&mut tape, &terms);
+    tape.retain_grad(y0);
     tape.backward(total);
     tape.accumulate_param_grads(grads);
     let mut stats = stats;

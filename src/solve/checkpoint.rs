@@ -175,6 +175,7 @@ where
         total += tape.scalar(loss_part);
         let seed = dot_const(&mut tape, y_end, &lambda);
         let l = tape.add(loss_part, seed);
+        tape.retain_grad(ys);
         tape.backward(l);
         tape.accumulate_param_grads(grads);
         lambda.copy_from_slice(tape.grad(ys));
@@ -192,6 +193,7 @@ where
     total += tape.scalar(loss_part);
     let seed = dot_const(&mut tape, y0, &lambda);
     let l = tape.add(loss_part, seed);
+    tape.retain_grad(y0);
     tape.backward(l);
     tape.accumulate_param_grads(grads);
     let dy0 = tape.grad(y0).to_vec();

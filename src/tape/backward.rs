@@ -1,5 +1,6 @@
 //! The backward pass: one reverse loop and ONE match, the derivative table of every op.
 
+use super::grad_store::GradStore;
 use super::op::{Axis, Bcast, BinKind, Op};
 use super::{Deferred, Node, Tape, Var};
 use crate::Float;
@@ -7,6 +8,10 @@ use crate::dense::simd::Lanes;
 use crate::dense::{self, Accum, MatMut, MatRef, Segments, Unary};
 
 const NONE: u32 = u32::MAX;
+
+/// Queued weight-gradient products summed at once (see the module notes of `tape`): enough
+/// for long GEMMs, few enough that their gradients are still in L2 when they are summed.
+const FLUSH_SEGS: u32 = 16;
 
 impl<T: Float> Tape<T> {
     /// Reverse pass from a `1 × 1` root with seed 1: afterwards [`Tape::grad`] holds
@@ -40,25 +45,24 @@ impl<T: Float> Tape<T> {
             rn.rows,
             rn.cols
         );
-        // Gradients are zeroed lazily, on a node's first contribution, while its slice is about
-        // to be written anyway (no pass over the whole tape's worth of memory).
-        let len = rn.off + rn.len();
-        if self.grad.capacity() < len {
-            // The old contents never matter (see above): a fresh zeroed allocation, whose pages
-            // are not touched until a gradient is written there, instead of copying and filling.
-            self.grad = vec![T::ZERO; len];
-        } else if self.grad.len() < len {
-            self.grad.resize(len, T::ZERO);
-        } else {
-            self.grad.truncate(len);
+        // Gradient buffers come from a pool on a node's first contribution and go back after
+        // its rule (see `grad_store`).
+        self.grads.reset(r + 1);
+        self.keep.clear();
+        self.keep.resize(r + 1, false);
+        for &k in &self.retained {
+            if let Some(f) = self.keep.get_mut(k as usize) {
+                *f = true;
+            }
         }
-        self.grad_ready.clear();
-        self.grad_ready.resize(r + 1, false);
-        self.grad[rn.range()].copy_from_slice(seed);
-        self.grad_ready[r] = true;
+        self.grads.claim(r, rn.len());
+        self.grads.slice_mut(r, rn.len()).copy_from_slice(seed);
         self.defer.clear();
         self.defer_head.clear();
         self.defer_head.resize(r + 1, NONE);
+        self.defer_len.clear();
+        self.defer_len.resize(r + 1, 0);
+        self.flush_next = NONE;
         // Only nodes the root depends on get a rule: a tape may hold much that this root does
         // not use (e.g. the input drives of every time bin when one bin is differentiated).
         self.live.clear();
@@ -74,30 +78,39 @@ impl<T: Float> Tape<T> {
         }
         for i in (0..=r).rev() {
             if self.defer_head[i] != NONE {
-                make_ready(&mut self.grad, &mut self.grad_ready, &self.nodes[i], i);
                 self.flush_deferred(i);
             }
             let node = self.nodes[i];
-            if node.needs_grad && self.live[i] && self.grad_ready[i] {
-                let Tape {
-                    nodes,
-                    aux,
-                    grad,
-                    grad_ready,
-                    ..
-                } = self;
-                node.op.for_each_input(aux, |j| {
-                    let j = j as usize;
-                    if nodes[j].needs_grad {
-                        make_ready(grad, grad_ready, &nodes[j], j);
-                    }
-                });
-                self.rule(i, node);
+            if node.needs_grad && self.live[i] && self.grads.is_ready(i) {
+                // The hot rules claim their inputs' buffers themselves and overwrite them on a
+                // first contribution; the others add to buffers zeroed here.
+                if !writes_fresh(&node.op) {
+                    let Tape {
+                        nodes, aux, grads, ..
+                    } = self;
+                    node.op.for_each_input(aux, |j| {
+                        let j = j as usize;
+                        if nodes[j].needs_grad {
+                            grads.make_ready(j, nodes[j].len());
+                        }
+                    });
+                }
+                let g = self.grads.take(i);
+                let queued = self.rule(i, node, &g[..node.len()]);
+                if queued || self.keeps_grad(i) {
+                    self.grads.put(i, g);
+                } else {
+                    self.grads.recycle(g);
+                }
+                if self.flush_next != NONE {
+                    self.flush_deferred(self.flush_next as usize);
+                    self.flush_next = NONE;
+                }
             }
         }
         // What received no contribution reads as zero (see `Tape::grad`).
         let unready = (0..=r)
-            .filter(|&i| !self.grad_ready[i])
+            .filter(|&i| !self.grads.is_ready(i))
             .map(|i| self.nodes[i].len())
             .max()
             .unwrap_or(0);
@@ -106,10 +119,18 @@ impl<T: Float> Tape<T> {
         }
     }
 
-    /// Sums the queued weight-gradient products of leaf `i` as one segmented GEMM.
+    /// Whether node `i`'s gradient stays readable after its rule: leaves and parameters (what
+    /// callers read), retained nodes, or every node with [`Tape::set_keep_grads`].
+    fn keeps_grad(&self, i: usize) -> bool {
+        self.keep_grads || self.keep[i] || matches!(self.nodes[i].op, Op::Leaf | Op::Param { .. })
+    }
+
+    /// Sums the queued weight-gradient products of leaf `i` as one segmented GEMM, then frees
+    /// the products' gradients.
     fn flush_deferred(&mut self, i: usize) {
         let w = self.nodes[i];
-        let (glo, ghi) = self.grad.split_at_mut(w.off + w.len());
+        let fresh = self.grads.claim(i, w.len());
+        let mut dw = self.grads.take(i);
         // Flatten the queue (in recording order) so that segment lookups are O(1).
         self.flush_buf.clear();
         let mut e = self.defer_head[i];
@@ -120,39 +141,63 @@ impl<T: Float> Tape<T> {
         let segs = DeferredSegs {
             nodes: &self.nodes,
             val: &self.val,
-            ghi,
-            base: w.off + w.len(),
+            grads: &self.grads,
             order: &self.flush_buf,
         };
-        let dst = MatMut::new(&mut glo[w.range()], w.rows as usize, w.cols as usize);
-        dense::gemm_segments(dst, Accum::Add, T::ONE, &segs, self.par);
+        let dst = MatMut::new(&mut dw[..w.len()], w.rows as usize, w.cols as usize);
+        dense::gemm_segments(dst, accum_for(fresh), T::ONE, &segs, self.par);
+        self.grads.put(i, dw);
+        for k in 0..self.flush_buf.len() {
+            let m = self.flush_buf[k] as usize;
+            if !self.keeps_grad(m) {
+                self.grads.free(m);
+            }
+        }
         self.defer_head[i] = NONE;
+        self.defer_len[i] = 0;
     }
 
+    /// Runs the derivative rule of node `i` with its gradient `g`; returns whether a deferred
+    /// product still needs `g` (the node's buffer must then be kept until the flush).
     #[inline]
-    fn rule(&mut self, i: usize, node: Node<T>) {
+    fn rule(&mut self, i: usize, node: Node<T>, g: &[T]) -> bool {
         let Tape {
             nodes,
             val,
-            grad,
+            grads,
             aux,
             defer,
             defer_head,
+            defer_len,
+            flush_next,
             par,
             wt_cache,
             ..
         } = self;
         let par = *par;
-        let (glo, ghi) = grad.split_at_mut(node.off);
-        let g = &ghi[..node.len()];
+        let mut queued = false;
         let y = &val[node.range()];
         let (rows, cols) = (node.rows as usize, node.cols as usize);
-        // The gradient slice of a parent, if it wants one.
+        // The gradient slice of a parent (zeroed before the rule), if it wants one.
         macro_rules! gp {
             ($p:expr) => {{
-                let n = &nodes[$p as usize];
-                if n.needs_grad {
-                    Some(&mut glo[n.range()])
+                let j = $p as usize;
+                if nodes[j].needs_grad {
+                    Some(grads.slice_mut(j, nodes[j].len()))
+                } else {
+                    None
+                }
+            }};
+        }
+        // The gradient slice of a parent claimed for writing, and whether this is its first
+        // contribution (then it holds stale numbers and must be overwritten, not added to);
+        // only for the rules `writes_fresh` names.
+        macro_rules! gpf {
+            ($p:expr) => {{
+                let j = $p as usize;
+                if nodes[j].needs_grad {
+                    let fresh = grads.claim(j, nodes[j].len());
+                    Some((grads.slice_mut(j, nodes[j].len()), fresh))
                 } else {
                     None
                 }
@@ -201,8 +246,8 @@ impl<T: Float> Tape<T> {
                 }
             }
             Op::Scale(a, s) => {
-                if let Some(ga) = gp!(a) {
-                    dense::axpy(ga, s, g);
+                if let Some((ga, fresh)) = gpf!(a) {
+                    axpy_or_set(ga, s, g, fresh);
                 }
             }
             Op::AddScalar(a, _) => {
@@ -211,17 +256,17 @@ impl<T: Float> Tape<T> {
                 }
             }
             Op::AddScaled { a, b, s } => {
-                if let Some(ga) = gp!(a) {
-                    dense::axpy(ga, T::ONE, g);
+                if let Some((ga, fresh)) = gpf!(a) {
+                    axpy_or_set(ga, T::ONE, g, fresh);
                 }
-                if let Some(gb) = gp!(b) {
-                    dense::axpy(gb, s, g);
+                if let Some((gb, fresh)) = gpf!(b) {
+                    axpy_or_set(gb, s, g, fresh);
                 }
             }
             Op::LinComb { start, len } => {
                 for &(p, c) in &aux[start as usize..(start + len) as usize] {
-                    if let Some(gx) = gp!(p) {
-                        dense::axpy(gx, c, g);
+                    if let Some((gx, fresh)) = gpf!(p) {
+                        axpy_or_set(gx, c, g, fresh);
                     }
                 }
             }
@@ -232,30 +277,35 @@ impl<T: Float> Tape<T> {
             }
             Op::MatMul { a, b, tb, c, bcast } => {
                 if c != u32::MAX
-                    && let Some(gc) = gp!(c)
+                    && let Some((gc, fresh)) = gpf!(c)
                 {
                     match bcast {
-                        Bcast::Row => dense::col_sums_acc(gc, g, rows, cols),
-                        _ => dense::axpy(gc, T::ONE, g),
+                        Bcast::Row => {
+                            if fresh {
+                                gc.fill(T::ZERO);
+                            }
+                            dense::col_sums_acc(gc, g, rows, cols);
+                        }
+                        _ => axpy_or_set(gc, T::ONE, g, fresh),
                     }
                 }
                 let (na, nb) = (nodes[a as usize], nodes[b as usize]);
                 let (m, k) = (na.rows as usize, na.cols as usize);
                 let gm = MatRef::new(g, rows, cols);
                 let bm = MatRef::new(vp!(b), nb.rows as usize, nb.cols as usize);
-                if na.needs_grad {
+                if let Some((ga, fresh)) = gpf!(a) {
                     // Y = A B: dA += G Bᵀ;  Y = A Bᵀ: dA += G B (B packed when a leaf weight).
-                    let dst = MatMut::new(&mut glo[na.range()], m, k);
+                    let (dst, accum) = (MatMut::new(ga, m, k), accum_for(fresh));
                     let packed = if tb {
                         wt_cache.iter().find(|e| e.node == b && e.has_w)
                     } else {
                         None
                     };
                     match packed {
-                        Some(e) => dense::gemm_prepacked(dst, Accum::Add, T::ONE, gm, &e.w, par),
+                        Some(e) => dense::gemm_prepacked(dst, accum, T::ONE, gm, &e.w, par),
                         None => {
                             let bop = if tb { bm } else { bm.t() };
-                            super::build_linalg::matmul_into(dst, Accum::Add, gm, bop, par);
+                            super::build_linalg::matmul_into(dst, accum, gm, bop, par);
                         }
                     }
                 }
@@ -266,12 +316,16 @@ impl<T: Float> Tape<T> {
                             next: defer_head[b as usize],
                         });
                         defer_head[b as usize] = (defer.len() - 1) as u32;
-                    } else {
+                        defer_len[b as usize] += 1;
+                        queued = true;
+                        if defer_len[b as usize] >= FLUSH_SEGS {
+                            *flush_next = b;
+                        }
+                    } else if let Some((gb, fresh)) = gpf!(b) {
                         let am = MatRef::new(vp!(a), m, k);
-                        let dst =
-                            MatMut::new(&mut glo[nb.range()], nb.rows as usize, nb.cols as usize);
+                        let dst = MatMut::new(gb, nb.rows as usize, nb.cols as usize);
                         let (l, r) = if tb { (gm.t(), am) } else { (am.t(), gm) };
-                        super::build_linalg::matmul_into(dst, Accum::Add, l, r, par);
+                        super::build_linalg::matmul_into(dst, accum_for(fresh), l, r, par);
                     }
                 }
             }
@@ -402,12 +456,14 @@ impl<T: Float> Tape<T> {
                 if nz.needs_grad
                     && nf.needs_grad
                     && nh.needs_grad
-                    && let Ok([gz, gf, gh]) =
-                        glo.get_disjoint_mut([nz.range(), nf.range(), nh.range()])
+                    && let Some([gz, gf, gh]) = grads.disjoint_mut(
+                        [z as usize, f as usize, h as usize],
+                        [nz.len(), nf.len(), nh.len()],
+                    )
                 {
                     // All three at once, one exponential per element.
                     dense::gated_vjp(gz, gf, gh, g, zv, fv, hv, a, b);
-                    return;
+                    return false;
                 }
                 let (av, bv) = (T::Lanes::splat(a), T::Lanes::splat(b));
                 if let Some(gz) = gp!(z) {
@@ -427,14 +483,20 @@ impl<T: Float> Tape<T> {
                 }
             }
             Op::GatedTanh { z, h, coef, .. } => {
-                let (nz, nh) = (nodes[z as usize], nodes[h as usize]);
+                let (zi, hi) = (z as usize, h as usize);
+                let (nz, nh) = (nodes[zi], nodes[hi]);
+                let mut acc = |j: usize, n: &Node<T>| {
+                    let fresh = n.needs_grad && grads.claim(j, n.len());
+                    accum_for(fresh)
+                };
+                let (az, ah) = (acc(zi, &nz), acc(hi, &nh));
                 let (gz, gh) = match (nz.needs_grad, nh.needs_grad) {
-                    (true, true) => match glo.get_disjoint_mut([nz.range(), nh.range()]) {
-                        Ok([gz, gh]) => (Some(gz), Some(gh)),
-                        Err(_) => unreachable!("internal: gated_tanh operands overlap"),
+                    (true, true) => match grads.disjoint_mut([zi, hi], [nz.len(), nh.len()]) {
+                        Some([gz, gh]) => (Some((gz, az)), Some((gh, ah))),
+                        None => unreachable!("internal: gated_tanh operands coincide"),
                     },
-                    (true, false) => (Some(&mut glo[nz.range()]), None),
-                    (false, true) => (None, Some(&mut glo[nh.range()])),
+                    (true, false) => (Some((grads.slice_mut(zi, nz.len()), az)), None),
+                    (false, true) => (None, Some((grads.slice_mut(hi, nh.len()), ah))),
                     (false, false) => (None, None),
                 };
                 // A cell recorded with a gradient to come kept its derivatives (`coef`), and
@@ -450,7 +512,7 @@ impl<T: Float> Tape<T> {
                 if n > 0 {
                     if nw.needs_grad {
                         let xv = vp!(x);
-                        let gw = &mut glo[nw.range()];
+                        let gw = grads.slice_mut(w as usize, nw.len());
                         for (row, gr) in g.chunks_exact(n).enumerate() {
                             let xr = &xv[(row % rx) * kn..(row % rx + 1) * kn];
                             for j in 0..k {
@@ -460,7 +522,7 @@ impl<T: Float> Tape<T> {
                     }
                     if nx.needs_grad {
                         let wv = vp!(w);
-                        let gx = &mut glo[nx.range()];
+                        let gx = grads.slice_mut(x as usize, nx.len());
                         for (row, gr) in g.chunks_exact(n).enumerate() {
                             let xr = &mut gx[(row % rx) * kn..(row % rx + 1) * kn];
                             for j in 0..k {
@@ -476,6 +538,7 @@ impl<T: Float> Tape<T> {
                 }
             }
         }
+        queued
     }
 }
 
@@ -483,8 +546,7 @@ impl<T: Float> Tape<T> {
 struct DeferredSegs<'a, T: Float> {
     nodes: &'a [Node<T>],
     val: &'a [T],
-    ghi: &'a [T],
-    base: usize,
+    grads: &'a GradStore<T>,
     order: &'a [u32],
 }
 
@@ -499,11 +561,11 @@ impl<T: Float> Segments<T> for DeferredSegs<'_, T> {
         };
         let an = self.nodes[a as usize];
         let (m, k, n) = (an.rows as usize, an.cols as usize, mm.cols as usize);
-        let g = MatRef::new(
-            &self.ghi[mm.off - self.base..mm.off - self.base + m * n],
-            m,
-            n,
-        );
+        let g = self
+            .grads
+            .get(self.order[i] as usize, m * n)
+            .expect("internal: a queued product's gradient was freed");
+        let g = MatRef::new(g, m, n);
         let av = MatRef::new(&self.val[an.range()], m, k);
         // Y = A Bᵀ: dB += Gᵀ A;   Y = A B: dB += Aᵀ G.
         if tb { (g.t(), av) } else { (av.t(), g) }
@@ -664,11 +726,33 @@ fn map_vjp<T: Float>(ga: &mut [T], g: &[T], x: &[T], y: &[T], f: Unary) {
     }
 }
 
-/// Zeroes the gradient of node `i` (`node`) before its first contribution.
+/// The rules that claim their inputs' gradient buffers (`GradStore::claim`) and overwrite them on a
+/// first contribution (saving a pass that zeroes them): the products, the mGRU cell and the
+/// linear combinations of an ODE step, which between them make almost every contribution in a
+/// solve.
+fn writes_fresh<T>(op: &Op<T>) -> bool {
+    matches!(
+        op,
+        Op::MatMul { .. }
+            | Op::GatedTanh { .. }
+            | Op::LinComb { .. }
+            | Op::Scale(..)
+            | Op::AddScaled { .. }
+    )
+}
+
 #[inline]
-fn make_ready<T: Float>(grad: &mut [T], ready: &mut [bool], node: &Node<T>, i: usize) {
-    if !ready[i] {
-        grad[node.range()].fill(T::ZERO);
-        ready[i] = true;
+fn accum_for(fresh: bool) -> Accum {
+    if fresh { Accum::Replace } else { Accum::Add }
+}
+
+/// `dst = alpha · x` on a first contribution, else `dst += alpha · x`.
+#[inline]
+fn axpy_or_set<T: Float>(dst: &mut [T], alpha: T, x: &[T], fresh: bool) {
+    if fresh {
+        let a = T::Lanes::splat(alpha);
+        dense::update_with(dst, x, |_, x| x * a);
+    } else {
+        dense::axpy(dst, alpha, x);
     }
 }

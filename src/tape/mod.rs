@@ -13,8 +13,9 @@
 //! ```
 //!
 //! Weight gradients of products `y = x Wᵀ` with a leaf `W` are deferred: every use queues
-//! `(gᵀ, x)` and they are summed as one segmented GEMM when the backward pass reaches `W`
-//! (one long product instead of one small product per solver stage).
+//! `(gᵀ, x)` and they are summed as segmented GEMMs of up to `FLUSH_SEGS` products, as soon as
+//! that many are queued (while their gradients are still in cache) and when the backward pass
+//! reaches `W` (a few long products instead of one small product per solver stage).
 //!
 //! # Example
 //! ```
@@ -33,6 +34,7 @@ mod build;
 mod build_linalg;
 mod build_shape;
 pub mod check;
+mod grad_store;
 pub mod op;
 pub mod params;
 
@@ -132,15 +134,24 @@ pub struct Tape<T: Float> {
     /// prove it).
     pub(crate) val: Vec<T>,
     pub(crate) used: usize,
-    pub(crate) grad: Vec<T>,
-    /// Whether `grad` of a node holds its gradient (set on its first contribution); the others
-    /// read as zero.
-    pub(crate) grad_ready: Vec<bool>,
+    /// Gradient buffers of the last backward pass; nodes that received no contribution read
+    /// as zero.
+    pub(crate) grads: grad_store::GradStore<T>,
+    /// Whether every node's gradient stays readable after a backward pass.
+    pub(crate) keep_grads: bool,
+    /// Nodes whose gradients stay readable ([`Tape::retain_grad`]).
+    pub(crate) retained: Vec<u32>,
+    /// `retained` as flags over the nodes of the current backward pass.
+    pub(crate) keep: Vec<bool>,
     /// Zeros as long as the largest node that received no gradient.
     pub(crate) zero_grad: Vec<T>,
     pub(crate) aux: Vec<(u32, T)>,
     pub(crate) defer: Vec<Deferred>,
     pub(crate) defer_head: Vec<u32>,
+    /// Number of queued products per target.
+    pub(crate) defer_len: Vec<u32>,
+    /// A target whose queue is full, to be summed after the current rule (`u32::MAX`: none).
+    pub(crate) flush_next: u32,
     pub(crate) flush_buf: Vec<u32>,
     /// Nodes the backward root depends on (only their rules run).
     pub(crate) live: Vec<bool>,
@@ -172,12 +183,16 @@ impl<T: Float> Tape<T> {
             nodes: Vec::with_capacity(nodes),
             val: Vec::with_capacity(values),
             used: 0,
-            grad: Vec::new(),
-            grad_ready: Vec::new(),
+            grads: grad_store::GradStore::default(),
+            keep_grads: false,
+            retained: Vec::new(),
+            keep: Vec::new(),
             zero_grad: Vec::new(),
             aux: Vec::new(),
             defer: Vec::new(),
             defer_head: Vec::new(),
+            defer_len: Vec::new(),
+            flush_next: u32::MAX,
             flush_buf: Vec::new(),
             live: Vec::new(),
             wt_cache: Vec::new(),
@@ -194,7 +209,8 @@ impl<T: Float> Tape<T> {
         self.nodes.clear();
         self.used = 0;
         self.aux.clear();
-        self.grad_ready.clear();
+        self.grads.reset(0);
+        self.retained.clear();
         self.wt_cache.iter_mut().for_each(|e| e.node = u32::MAX);
         self.tag = fresh_tag();
     }
@@ -227,6 +243,7 @@ impl<T: Float> Tape<T> {
             "rewind: mark from another tape, from before clear(), or past the end"
         );
         self.nodes.truncate(m.nodes);
+        self.retained.retain(|&i| (i as usize) < m.nodes);
         self.used = m.vals;
         self.aux.truncate(m.aux);
         let end = m.nodes as u32;
@@ -298,23 +315,72 @@ impl<T: Float> Tape<T> {
         self.value(v)[0]
     }
 
-    /// The gradient of the last backward pass with respect to a node.
+    /// The gradient of the last backward pass with respect to a node: a leaf (variable,
+    /// constant, parameter), or any node when [`Tape::set_keep_grads`] was on.
     ///
     /// # Panics
-    /// If no backward pass has run over this node.
+    /// If no backward pass has run over this node, or it is an intermediate result whose
+    /// gradient was recycled.
     #[track_caller]
     pub fn grad(&self, v: Var) -> &[T] {
         let i = self.id("grad", v);
-        let r = self.nodes[i].range();
+        let len = self.nodes[i].len();
         assert!(
-            i < self.grad_ready.len() && r.end <= self.grad.len(),
+            i < self.grads.len(),
             "grad: no backward pass has reached node #{i}"
         );
-        if self.grad_ready[i] {
-            &self.grad[r]
-        } else {
-            &self.zero_grad[..r.len()]
+        if !self.grads.is_ready(i) {
+            return &self.zero_grad[..len];
         }
+        match self.grads.get(i, len) {
+            Some(g) => g,
+            None => panic!(
+                "grad: node #{i} is an intermediate result whose gradient was recycled during \
+                 the backward pass; call Tape::set_keep_grads(true) before it to read one"
+            ),
+        }
+    }
+
+    /// Keeps the gradient of node `v` readable with [`Tape::grad`] after the backward passes
+    /// of this recording, even if it is an intermediate result (see [`Tape::set_keep_grads`]).
+    /// Leaves and parameters are always kept.
+    ///
+    /// # Example
+    /// ```
+    /// use neurodyn::tape::Tape;
+    /// let mut t = Tape::<f64>::new();
+    /// let x = t.variable(1, 1, &[3.0]);
+    /// let y = t.square(x);
+    /// t.retain_grad(y);
+    /// let z = t.scale(y, 2.0);
+    /// t.backward(z);
+    /// assert_eq!(t.grad(y), &[2.0]);
+    /// ```
+    #[track_caller]
+    pub fn retain_grad(&mut self, v: Var) {
+        let i = self.id("retain_grad", v);
+        self.retained.push(i as u32);
+    }
+
+    /// Whether backward passes keep every node's gradient readable with [`Tape::grad`] (`on`),
+    /// or only those of leaves and parameters (the default). Intermediate gradients are
+    /// otherwise recycled as soon as their node's rule has run, which keeps the backward pass's
+    /// working memory small and in cache.
+    ///
+    /// # Example
+    /// ```
+    /// use neurodyn::tape::Tape;
+    /// let mut t = Tape::<f64>::new();
+    /// t.set_keep_grads(true);
+    /// let x = t.variable(1, 1, &[3.0]);
+    /// let y = t.square(x);
+    /// let z = t.scale(y, 2.0);
+    /// t.backward(z);
+    /// assert_eq!(t.grad(y), &[2.0]); // an intermediate gradient, kept
+    /// assert_eq!(t.grad(x), &[12.0]);
+    /// ```
+    pub fn set_keep_grads(&mut self, on: bool) {
+        self.keep_grads = on;
     }
 
     /// Whether gradients flow to this node.
@@ -382,12 +448,12 @@ impl<T: Float> Tape<T> {
     pub fn accumulate_param_grads(&self, grads: &mut Grads<T>) {
         for (i, n) in self.nodes.iter().enumerate() {
             if let Op::Param { store_off, .. } = n.op {
-                if n.off + n.len() > self.grad.len()
-                    || !self.grad_ready.get(i).copied().unwrap_or(false)
-                {
+                if !self.grads.is_ready(i) {
                     continue;
                 }
-                let g = &self.grad[n.range()];
+                let Some(g) = self.grads.get(i, n.len()) else {
+                    continue;
+                };
                 crate::dense::axpy(&mut grads.data[store_off..store_off + g.len()], T::ONE, g);
             }
         }

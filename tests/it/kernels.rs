@@ -603,15 +603,48 @@ fn check_gated_tanh<T: Float>(rows: usize, n: usize, seed: u64) {
         "gated_tanh_coefs output differs from gated_tanh"
     );
     let (mut gzc, mut ghc) = (gz0.clone(), gh0.clone());
-    dense::gated_tanh_vjp_coefs(Some(&mut gzc), Some(&mut ghc), &g, &coef, n);
+    dense::gated_tanh_vjp_coefs(
+        Some((&mut gzc[..], Accum::Add)),
+        Some((&mut ghc[..], Accum::Add)),
+        &g,
+        &coef,
+        n,
+    );
     let what = format!("gated_tanh_vjp_coefs {rows}×{n}");
     assert_close_scaled(&format!("{what} gz"), &gzc, &to_t(&gz_ref), &gz_sc, tol);
     assert_close_scaled(&format!("{what} gh"), &ghc, &to_t(&gh_ref), &gh_sc, tol);
     let (mut gz_only, mut gh_only) = (gz0.clone(), gh0.clone());
-    dense::gated_tanh_vjp_coefs(Some(&mut gz_only), None, &g, &coef, n);
-    dense::gated_tanh_vjp_coefs(None, Some(&mut gh_only), &g, &coef, n);
+    dense::gated_tanh_vjp_coefs(Some((&mut gz_only[..], Accum::Add)), None, &g, &coef, n);
+    dense::gated_tanh_vjp_coefs(None, Some((&mut gh_only[..], Accum::Add)), &g, &coef, n);
     assert_eq!(f64s(&gz_only), f64s(&gzc), "coefficient gz alone differs");
     assert_eq!(f64s(&gh_only), f64s(&ghc), "coefficient gh alone differs");
+    // Overwriting never reads the old contents (NaN here) and equals adding to zeros.
+    let (mut gz_new, mut gh_new) = (vec![T::NAN; gz0.len()], vec![T::NAN; gh0.len()]);
+    let (mut gz_zero, mut gh_zero) = (vec![T::ZERO; gz0.len()], vec![T::ZERO; gh0.len()]);
+    dense::gated_tanh_vjp_coefs(
+        Some((&mut gz_new[..], Accum::Replace)),
+        Some((&mut gh_new[..], Accum::Replace)),
+        &g,
+        &coef,
+        n,
+    );
+    dense::gated_tanh_vjp_coefs(
+        Some((&mut gz_zero[..], Accum::Add)),
+        Some((&mut gh_zero[..], Accum::Add)),
+        &g,
+        &coef,
+        n,
+    );
+    assert_eq!(
+        f64s(&gz_new),
+        f64s(&gz_zero),
+        "{what}: replacing gz differs"
+    );
+    assert_eq!(
+        f64s(&gh_new),
+        f64s(&gh_zero),
+        "{what}: replacing gh differs"
+    );
 }
 
 #[test]

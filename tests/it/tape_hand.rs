@@ -368,8 +368,9 @@ fn param_store_rejects_bad_input() {
 fn a_second_backward_pass_sees_no_stale_gradients() {
     // Gradients are zeroed on a node's first contribution only: a node upstream of the first
     // root but not of the second must read zero after the second pass, and nodes that received
-    // nothing must read zero too.
+    // nothing must read zero too (intermediate gradients kept, to read them).
     let mut t = Tape::<f64>::new();
+    t.set_keep_grads(true);
     let x = t.variable(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     let p = t.scale(x, 2.0);
     let s1 = t.sum(p);
@@ -383,6 +384,48 @@ fn a_second_backward_pass_sees_no_stale_gradients() {
     assert_eq!(t.grad(s1), &[0.0], "s1 is not upstream of s2");
     assert_eq!(t.grad(q), &[1.0; 6]);
     assert_eq!(t.grad(x), &[3.0; 6]);
+}
+
+#[test]
+fn intermediate_gradients_are_recycled_unless_kept() {
+    // y = tanh(x W + b) summed: the same leaf gradients whether or not the intermediate ones
+    // are kept; an intermediate one reads only when kept or retained, and is else a clear panic.
+    let run = |keep: bool, retain: bool| {
+        let mut t = Tape::<f64>::new();
+        t.set_keep_grads(keep);
+        let x = t.variable(3, 2, &[0.1, -0.4, 0.7, 0.2, -0.3, 0.5]);
+        let w = t.variable(2, 4, &[0.3, -0.2, 0.5, 0.1, -0.6, 0.4, 0.2, -0.1]);
+        let z = t.matmul(x, w);
+        let y = t.tanh(z);
+        if retain {
+            t.retain_grad(z);
+        }
+        let l = t.sum(y);
+        t.backward(l);
+        let zg = (keep || retain).then(|| t.grad(z).to_vec());
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| t.grad(y).to_vec()));
+        (t.grad(x).to_vec(), t.grad(w).to_vec(), zg, read)
+    };
+    let (gx, gw, _, read) = run(false, false);
+    let msg = read.expect_err("an intermediate gradient read without keeping it");
+    let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("set_keep_grads"), "unclear message: {msg}");
+    let (kx, kw, kz, ky) = run(true, false);
+    let (rx, rw, rz, _) = run(false, true);
+    assert_eq!(
+        (&gx, &gw),
+        (&kx, &kw),
+        "keeping gradients changed the leaves'"
+    );
+    assert_eq!((&gx, &gw), (&rx, &rw), "retaining one changed the leaves'");
+    assert_eq!(kz, rz, "the retained gradient differs from the kept one");
+    let kz = kz.expect("kept");
+    let ky = ky.expect("kept gradients read");
+    assert!(ky.iter().all(|&v| v == 1.0), "∂l/∂y = 1, got {ky:?}");
+    assert!(
+        kz.iter().all(|&v| v > 0.0 && v <= 1.0),
+        "∂l/∂z = 1 − tanh², got {kz:?}"
+    );
 }
 
 /// Nodes recorded with gradients disabled are constants: the gradient stops at them, their
