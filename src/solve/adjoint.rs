@@ -170,7 +170,7 @@ where
         stats.rhs_evals += eng.stats.rhs_evals;
         stats.peak_values = stats
             .peak_values
-            .max(eng.stats.peak_values + rhs.scratch.num_values());
+            .max(eng.stats.peak_values + rhs.scratch.num_values() + rhs.scratch.num_grad_values());
         if let (false, Some(h)) = (opts.is_fixed(), eng.last_h()) {
             back_opts.h0 = Some(h.abs());
         }

@@ -126,7 +126,9 @@ where
     tape.backward(total);
     tape.accumulate_param_grads(grads);
     let mut stats = stats;
-    stats.peak_values = stats.peak_values.max(tape.num_values());
+    stats.peak_values = stats
+        .peak_values
+        .max(tape.num_values() + tape.num_grad_values());
     Ok(GradSolution {
         loss: tape.scalar(total),
         dy0: tape.grad(y0).to_vec(),

@@ -179,7 +179,7 @@ where
         tape.backward(l);
         tape.accumulate_param_grads(grads);
         lambda.copy_from_slice(tape.grad(ys));
-        peak_tape = peak_tape.max(tape.num_values());
+        peak_tape = peak_tape.max(tape.num_values() + tape.num_grad_values());
     }
 
     // The initial state: saves at t0 and the map from parameters to y0.

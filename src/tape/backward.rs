@@ -122,7 +122,10 @@ impl<T: Float> Tape<T> {
     /// Whether node `i`'s gradient stays readable after its rule: leaves and parameters (what
     /// callers read), retained nodes, or every node with [`Tape::set_keep_grads`].
     fn keeps_grad(&self, i: usize) -> bool {
-        self.keep_grads || self.keep[i] || matches!(self.nodes[i].op, Op::Leaf | Op::Param { .. })
+        let n = &self.nodes[i];
+        self.keep_grads
+            || self.keep[i]
+            || (n.needs_grad && matches!(n.op, Op::Leaf | Op::Param { .. }))
     }
 
     /// Sums the queued weight-gradient products of leaf `i` as one segmented GEMM, then frees
@@ -135,20 +138,21 @@ impl<T: Float> Tape<T> {
         self.flush_buf.clear();
         let mut e = self.defer_head[i];
         while e != NONE {
-            self.flush_buf.push(self.defer[e as usize].node);
+            self.flush_buf.push(self.defer[e as usize]);
             e = self.defer[e as usize].next;
         }
         let segs = DeferredSegs {
             nodes: &self.nodes,
             val: &self.val,
             grads: &self.grads,
+            w: &w,
             order: &self.flush_buf,
         };
         let dst = MatMut::new(&mut dw[..w.len()], w.rows as usize, w.cols as usize);
         dense::gemm_segments(dst, accum_for(fresh), T::ONE, &segs, self.par);
         self.grads.put(i, dw);
         for k in 0..self.flush_buf.len() {
-            let m = self.flush_buf[k] as usize;
+            let m = self.flush_buf[k].node as usize;
             if !self.keeps_grad(m) {
                 self.grads.free(m);
             }
@@ -313,6 +317,8 @@ impl<T: Float> Tape<T> {
                     if matches!(nb.op, Op::Leaf | Op::Param { .. }) {
                         defer.push(Deferred {
                             node: i as u32,
+                            a,
+                            tb,
                             next: defer_head[b as usize],
                         });
                         defer_head[b as usize] = (defer.len() - 1) as u32;
@@ -503,6 +509,62 @@ impl<T: Float> Tape<T> {
                 // only such cells reach their rule.
                 dense::gated_tanh_vjp_coefs(gz, gh, g, vp!(coef), cols);
             }
+            Op::GatedTanhCell { h, w, c, coef, .. } => {
+                // ∂z = [g P | g Q] into the stash's buffer, then ∂h = g S + ∂z W, ∂c = ∂z
+                // (summed over rows when broadcast), and ∂W = ∂zᵀ h deferred.
+                let (ci, hi) = (coef as usize, h as usize);
+                let (nw, nc) = (nodes[w as usize], nodes[c as usize]);
+                let zc = 2 * cols;
+                grads.claim(ci, rows * zc);
+                let mut gz = grads.take(ci);
+                let gzs = &mut gz[..rows * zc];
+                let gh = gpf!(h).map(|(s, fresh)| (s, accum_for(fresh)));
+                dense::gated_tanh_vjp_coefs(
+                    Some((&mut *gzs, Accum::Replace)),
+                    gh,
+                    g,
+                    vp!(coef),
+                    cols,
+                );
+                if let Some((gc, fresh)) = gpf!(c) {
+                    if nc.rows as usize == rows {
+                        axpy_or_set(gc, T::ONE, gzs, fresh);
+                    } else {
+                        if fresh {
+                            gc.fill(T::ZERO);
+                        }
+                        dense::col_sums_acc(gc, gzs, rows, zc);
+                    }
+                }
+                if let Some((gx, fresh)) = gpf!(hi) {
+                    let (dst, gm) = (MatMut::new(gx, rows, cols), MatRef::new(gzs, rows, zc));
+                    match wt_cache.iter().find(|e| e.node == w && e.has_w) {
+                        Some(e) => {
+                            dense::gemm_prepacked(dst, accum_for(fresh), T::ONE, gm, &e.w, par)
+                        }
+                        None => {
+                            let wm = MatRef::new(vp!(w), zc, cols);
+                            super::build_linalg::matmul_into(dst, accum_for(fresh), gm, wm, par);
+                        }
+                    }
+                }
+                if nw.needs_grad {
+                    defer.push(Deferred {
+                        node: coef,
+                        a: h,
+                        tb: true,
+                        next: defer_head[w as usize],
+                    });
+                    defer_head[w as usize] = (defer.len() - 1) as u32;
+                    defer_len[w as usize] += 1;
+                    if defer_len[w as usize] >= FLUSH_SEGS {
+                        *flush_next = w;
+                    }
+                    grads.put(ci, gz);
+                } else {
+                    grads.recycle(gz);
+                }
+            }
             Op::MixRows { w, x } => {
                 // ∂w_rk = g_r · x_{r mod Rx, k},   ∂x_{r mod Rx, k} += g_r w_rk
                 let (nw, nx) = (nodes[w as usize], nodes[x as usize]);
@@ -547,7 +609,9 @@ struct DeferredSegs<'a, T: Float> {
     nodes: &'a [Node<T>],
     val: &'a [T],
     grads: &'a GradStore<T>,
-    order: &'a [u32],
+    /// The weight the products' gradients sum into.
+    w: &'a Node<T>,
+    order: &'a [Deferred],
 }
 
 impl<T: Float> Segments<T> for DeferredSegs<'_, T> {
@@ -555,15 +619,13 @@ impl<T: Float> Segments<T> for DeferredSegs<'_, T> {
         self.order.len()
     }
     fn get(&self, i: usize) -> (MatRef<'_, T>, MatRef<'_, T>) {
-        let mm = self.nodes[self.order[i] as usize];
-        let Op::MatMul { a, tb, .. } = mm.op else {
-            unreachable!("internal: deferred entry is not a matmul")
-        };
+        let Deferred { node, a, tb, .. } = self.order[i];
         let an = self.nodes[a as usize];
-        let (m, k, n) = (an.rows as usize, an.cols as usize, mm.cols as usize);
+        let (m, k) = (an.rows as usize, an.cols as usize);
+        let n = if tb { self.w.rows } else { self.w.cols } as usize;
         let g = self
             .grads
-            .get(self.order[i] as usize, m * n)
+            .get(node as usize, m * n)
             .expect("internal: a queued product's gradient was freed");
         let g = MatRef::new(g, m, n);
         let av = MatRef::new(&self.val[an.range()], m, k);
@@ -735,6 +797,7 @@ fn writes_fresh<T>(op: &Op<T>) -> bool {
         op,
         Op::MatMul { .. }
             | Op::GatedTanh { .. }
+            | Op::GatedTanhCell { .. }
             | Op::LinComb { .. }
             | Op::Scale(..)
             | Op::AddScaled { .. }

@@ -117,7 +117,7 @@ impl<T: Float> Tape<T> {
 
     /// The cache slot holding leaf node `ib` packed as `Wᵀ` (and as `W` when `with_w`), packed
     /// on first use.
-    fn packed_weight(&mut self, ib: usize, with_w: bool) -> usize {
+    pub(super) fn packed_weight(&mut self, ib: usize, with_w: bool) -> usize {
         let slot = match self.wt_cache.iter().position(|e| e.node == ib as u32) {
             Some(s) => s,
             None => {

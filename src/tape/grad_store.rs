@@ -39,6 +39,11 @@ impl<T: Float> GradStore<T> {
         self.ready.get(i).copied().unwrap_or(false)
     }
 
+    /// Scalars in all buffers, attached or pooled.
+    pub(crate) fn footprint(&self) -> usize {
+        self.bufs.iter().chain(&self.pool).map(Vec::len).sum()
+    }
+
     /// Nodes covered by the last pass.
     pub(crate) fn len(&self) -> usize {
         self.ready.len()

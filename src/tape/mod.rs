@@ -31,6 +31,7 @@
 
 mod backward;
 mod build;
+mod build_cell;
 mod build_linalg;
 mod build_shape;
 pub mod check;
@@ -102,8 +103,13 @@ pub(crate) fn split_out<'a, T>(val: &'a mut [T], n: &Node<T>) -> (&'a mut [T], &
 /// One queued weight-gradient product, flushed when the backward pass reaches its target.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Deferred {
-    /// The matmul node whose output gradient and left operand form the product.
+    /// The node whose gradient buffer holds the product's `G` (a matmul, or a fused cell's
+    /// stash).
     pub(crate) node: u32,
+    /// The product's left operand `A`.
+    pub(crate) a: u32,
+    /// Whether the product was `A Wᵀ` (`dW += Gᵀ A`) rather than `A W` (`dW += Aᵀ G`).
+    pub(crate) tb: bool,
     /// Next entry for the same target (`u32::MAX` ends the list).
     pub(crate) next: u32,
 }
@@ -134,6 +140,8 @@ pub struct Tape<T: Float> {
     /// prove it).
     pub(crate) val: Vec<T>,
     pub(crate) used: usize,
+    /// Pre-activations of a fused cell between its product and its activation.
+    pub(crate) cell_scratch: Vec<T>,
     /// Gradient buffers of the last backward pass; nodes that received no contribution read
     /// as zero.
     pub(crate) grads: grad_store::GradStore<T>,
@@ -152,7 +160,7 @@ pub struct Tape<T: Float> {
     pub(crate) defer_len: Vec<u32>,
     /// A target whose queue is full, to be summed after the current rule (`u32::MAX`: none).
     pub(crate) flush_next: u32,
-    pub(crate) flush_buf: Vec<u32>,
+    pub(crate) flush_buf: Vec<Deferred>,
     /// Nodes the backward root depends on (only their rules run).
     pub(crate) live: Vec<bool>,
     /// Leaf weights used as `x Wᵀ`, packed for the tape's current recording (free entries
@@ -183,6 +191,7 @@ impl<T: Float> Tape<T> {
             nodes: Vec::with_capacity(nodes),
             val: Vec::with_capacity(values),
             used: 0,
+            cell_scratch: Vec::new(),
             grads: grad_store::GradStore::default(),
             keep_grads: false,
             retained: Vec::new(),
@@ -266,6 +275,12 @@ impl<T: Float> Tape<T> {
     /// Number of scalars stored in the value arena.
     pub fn num_values(&self) -> usize {
         self.used
+    }
+
+    /// Number of scalars held in gradient buffers (in use or pooled for the next backward
+    /// pass): with [`Tape::num_values`], the tape's working memory.
+    pub fn num_grad_values(&self) -> usize {
+        self.grads.footprint()
     }
 
     /// Checks that `v` belongs to this tape and returns its node index.

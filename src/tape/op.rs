@@ -154,6 +154,23 @@ pub enum Op<T> {
     BroadcastRows(u32),
     /// A copy of `x` through which no gradient flows.
     Detach(u32),
+    /// The mGRU cell with its product fused in: `a·h + b·σ(z_g) ⊙ (tanh(z_f) − h)` with
+    /// `[z_f | z_g] = h Wᵀ + c`; the pre-activations are never stored.
+    GatedTanhCell {
+        /// State (`rows × n`), also the product's left operand.
+        h: u32,
+        /// Stacked weight `[W_f; W_g]` (`2n × n`, a leaf).
+        w: u32,
+        /// Addend of the pre-activations (`rows × 2n`, or `1 × 2n` added to every row).
+        c: u32,
+        /// Coefficient of `h`.
+        a: T,
+        /// Coefficient of the gated difference.
+        b: T,
+        /// As in [`Op::GatedTanh`]; its gradient buffer holds `∂z` for the weight's deferred
+        /// product.
+        coef: u32,
+    },
     /// The mGRU cell `a·h + b·σ(z_g) ⊙ (tanh(z_f) − h)` with `z = [z_f | z_g]` (`rows × 2n`,
     /// from one stacked product), `h` and the output `rows × n`.
     GatedTanh {
@@ -211,6 +228,11 @@ impl<T: Copy> Op<T> {
             Op::GatedTanh { z, h, .. } => {
                 f(z);
                 f(h);
+            }
+            Op::GatedTanhCell { h, w, c, .. } => {
+                f(h);
+                f(w);
+                f(c);
             }
             Op::MatMul { a, b, c, .. } => {
                 f(a);
@@ -287,6 +309,7 @@ impl<T> Op<T> {
             Op::Detach(_) => "detach",
             Op::Gated { .. } => "gated",
             Op::GatedTanh { .. } => "gated_tanh",
+            Op::GatedTanhCell { .. } => "gated_tanh_cell",
             Op::MixRows { .. } => "mix_rows",
         }
     }

@@ -175,7 +175,7 @@ impl<T: Float> Workload for CnfGrad<T> {
             loss: tape.scalar(loss).to_f64(),
             steps,
             rhs_evals: evals,
-            peak_values: 2 * tape.num_values(),
+            peak_values: tape.num_values() + tape.num_grad_values(),
         })
     }
 }

@@ -125,7 +125,7 @@ impl<T: Float> Workload for GdmGrad<T> {
         tape.accumulate_param_grads(&mut self.grads);
         Ok(RunOutput {
             loss: tape.scalar(parts.loss).to_f64(),
-            peak_values: 2 * tape.num_values(),
+            peak_values: tape.num_values() + tape.num_grad_values(),
             ..RunOutput::default()
         })
     }

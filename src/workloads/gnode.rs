@@ -305,7 +305,7 @@ fn shard_grad<T: Float>(
         tape.backward(l);
         tape.accumulate_param_grads(&mut sh.grads);
         let mut stats = stats;
-        stats.peak_values = 2 * tape.num_values();
+        stats.peak_values = tape.num_values() + tape.num_grad_values();
         (tape.scalar(l).to_f64(), stats)
     } else {
         let targets = &sh.targets;

@@ -428,6 +428,55 @@ fn intermediate_gradients_are_recycled_unless_kept() {
     );
 }
 
+/// The fused cell against its two-node form: the same values and gradients to the bit, for
+/// shapes around the SIMD widths, an addend per row or broadcast, and with gradients disabled.
+#[test]
+fn fused_cell_equals_product_then_cell() {
+    for_each_float!(T => {
+        for (rows, n) in [(2, 1), (3, 7), (5, 16), (4, 33), (32, 24), (32, 128)] {
+            for row_addend in [false, true] {
+                let cr = if row_addend { 1 } else { rows };
+                let vals = |seed: u64, len: usize, s: f64| -> Vec<T> {
+                    crate::common::uniform::<f64>(seed, len, -s, s)
+                        .into_iter()
+                        .map(T::from_f64)
+                        .collect()
+                };
+                let (hv, wv, cv) = (vals(1, rows * n, 2.0), vals(2, 2 * n * n, 0.8), vals(3, cr * 2 * n, 1.5));
+                let seed = vals(4, rows * n, 1.0);
+                let (a, b) = (T::from_f64(0.25), T::from_f64(1.5));
+                let run = |fused: bool, grad: bool| {
+                    let mut t = Tape::<T>::new();
+                    t.set_grad_enabled(grad);
+                    let h = t.variable(rows, n, &hv);
+                    let w = t.variable(2 * n, n, &wv);
+                    let c = t.variable(cr, 2 * n, &cv);
+                    let y = if fused {
+                        t.gated_tanh_cell(h, w, c, a, b)
+                    } else {
+                        let z = t.linear(h, w, Some(c));
+                        t.gated_tanh(z, h, a, b)
+                    };
+                    let value = t.value(y).to_vec();
+                    if !grad {
+                        return (value, vec![]);
+                    }
+                    t.backward_seeded(y, &seed);
+                    let g = [h, w, c].iter().flat_map(|&v| t.grad(v).to_vec()).collect();
+                    (value, g)
+                };
+                for grad in [true, false] {
+                    let (fused, plain) = (run(true, grad), run(false, grad));
+                    let what = format!("{} {rows}×{n} row addend {row_addend} grad {grad}", T::NAME);
+                    let bits = |v: &[T]| v.iter().map(|x| x.to_f64().to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&fused.0), bits(&plain.0), "values differ: {what}");
+                    assert_eq!(bits(&fused.1), bits(&plain.1), "gradients differ: {what}");
+                }
+            }
+        }
+    });
+}
+
 /// Nodes recorded with gradients disabled are constants: the gradient stops at them, their
 /// values are the same, and the fused cell keeps no local derivatives for them (fewer values).
 /// Products with a leaf weight (packed once per recording) give the same values and

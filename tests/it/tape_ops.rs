@@ -86,6 +86,20 @@ proptest! {
             let z = t.constant(r, 2 * c, &uniform::<f64>(seed + 3, r * 2 * c, -3.0, 3.0));
             t.gated_tanh(z, v[0], 1.0, 0.5)
         });
+        // The fused cell: h, W and the addend (per row and broadcast) all differentiated, and
+        // with a constant weight or addend.
+        let hw = [sh(r, c, R), sh(2 * c, c, (-1.0, 1.0))];
+        check_op("gated_tanh_cell", &[hw[0], hw[1], sh(r, 2 * c, R)], seed, |t, v| {
+            t.gated_tanh_cell(v[0], v[1], v[2], 0.3, 1.7)
+        });
+        check_op("gated_tanh_cell (row addend)", &[hw[0], hw[1], sh(1, 2 * c, R)], seed, |t, v| {
+            t.gated_tanh_cell(v[0], v[1], v[2], 1.0, 0.5)
+        });
+        check_op("gated_tanh_cell (W, c constant)", &[hw[0]], seed, |t, v| {
+            let w = t.constant(2 * c, c, &uniform::<f64>(seed + 5, 2 * c * c, -1.0, 1.0));
+            let z = t.constant(r, 2 * c, &uniform::<f64>(seed + 6, r * 2 * c, -1.0, 1.0));
+            t.gated_tanh_cell(v[0], w, z, 0.0, 1.0)
+        });
         check_op("lin_comb", &[sh(r, c, R), sh(r, c, R), sh(r, c, R)], seed, |t, v| {
             t.lin_comb(&[(v[0], 0.5), (v[1], -1.25), (v[2], 2.0), (v[0], 0.125)])
         });

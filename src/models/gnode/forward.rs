@@ -178,8 +178,7 @@ impl<T: Float> Gnode<T> {
     /// one product for both pre-activations.
     fn update(&self, tape: &mut Tape<T>, v: &GnodeVars, h: Var, d: &Drive, a: f64, b: f64) -> Var {
         if let (Some(c), Some(dc)) = (v.cell, d.cell) {
-            let z = tape.linear(h, c.w, Some(dc));
-            return tape.gated_tanh(z, h, T::from_f64(a), T::from_f64(b));
+            return tape.gated_tanh_cell(h, c.w, dc, T::from_f64(a), T::from_f64(b));
         }
         let f = self.flow(tape, v, h, d);
         match self.gate_pre(tape, v, h, d) {
