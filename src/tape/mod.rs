@@ -351,7 +351,8 @@ impl<T: Float> Tape<T> {
             Some(g) => g,
             None => panic!(
                 "grad: node #{i} is an intermediate result whose gradient was recycled during \
-                 the backward pass; call Tape::set_keep_grads(true) before it to read one"
+                 the backward pass; call Tape::retain_grad on it, or Tape::set_keep_grads(true), \
+                 before the pass to read one"
             ),
         }
     }
@@ -373,8 +374,10 @@ impl<T: Float> Tape<T> {
     /// ```
     #[track_caller]
     pub fn retain_grad(&mut self, v: Var) {
-        let i = self.id("retain_grad", v);
-        self.retained.push(i as u32);
+        let i = self.id("retain_grad", v) as u32;
+        if !self.retained.contains(&i) {
+            self.retained.push(i);
+        }
     }
 
     /// Whether backward passes keep every node's gradient readable with [`Tape::grad`] (`on`),
