@@ -605,16 +605,15 @@ const PACK_B_MIN_ROWS: usize = 64;
 const DIRECT_SEGS_MAX_MN: usize = 128 * 256;
 
 /// One pass of the direct path: segments `blk` (with the zero-padded last column panel of
-/// each `B` stacked in `tail`) into every `R`-row tile of columns `jr·NR..` of C; or, when
-/// `packed` holds this row tile of the block's `A` (`R` rows, every segment's columns in
-/// turn, column-major), against the block's `B` stacked in `tail` panel by panel.
+/// each `B` stacked in `tail`, or, when `packed`, every column panel of the block stacked there
+/// panel by panel) into every `R`-row tile of columns `jr·NR..` of C.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn direct_tiles<T: Float, const R: usize, const V: usize>(
     dst: &mut MatMut<'_, T>,
     blk: &[(MatRef<'_, T>, MatRef<'_, T>)],
     tail: &[T],
-    packed: Option<MatRef<'_, T>>,
+    packed: Option<usize>,
     a_row: usize,
     i0: usize,
     jr: usize,
@@ -625,59 +624,20 @@ fn direct_tiles<T: Float, const R: usize, const V: usize>(
     let n = dst.cols;
     let full = jr < n / nr;
     let mut acc = [[T::Lanes::splat(T::ZERO); V]; R];
-    match packed {
-        // The whole block as one product, in the segments' order.
-        Some(ap) => micro_direct::<T, R, V>(&mut acc, ap, 0, &tail[jr * ap.cols * nr..], nr, 0),
-        None => {
-            let mut koff = 0;
-            for &(a, b) in blk {
-                if full {
-                    micro_direct::<T, R, V>(&mut acc, a, a_row, b.data, b.rs, jr * nr);
-                } else {
-                    micro_direct::<T, R, V>(&mut acc, a, a_row, &tail[koff * nr..], nr, 0);
-                }
-                koff += a.cols;
+    let mut koff = 0;
+    for &(a, b) in blk {
+        match packed {
+            Some(kb) => {
+                let panel = &tail[(jr * kb + koff) * nr..];
+                micro_direct::<T, R, V>(&mut acc, a, a_row, panel, nr, 0);
             }
+            None if full => micro_direct::<T, R, V>(&mut acc, a, a_row, b.data, b.rs, jr * nr),
+            None => micro_direct::<T, R, V>(&mut acc, a, a_row, &tail[koff * nr..], nr, 0),
         }
+        koff += a.cols;
     }
     let cols = if full { nr } else { n % nr };
     store_tile(dst, &acc, i0, R, jr * nr, cols, valpha, overwrite);
-}
-
-/// Copies rows `row0..row0 + m` of the block's `A` (the segments side by side, `kb` columns)
-/// into `MR`-row tiles, each column-major (`[k][r]`), tile `t` at `t·MR·kb`.
-fn pack_a_tiles<T: Float>(
-    apack: &mut [T],
-    blk: &[(MatRef<'_, T>, MatRef<'_, T>)],
-    row0: usize,
-    m: usize,
-    kb: usize,
-) {
-    let mut i0 = 0;
-    while i0 < m {
-        let r = MR.min(m - i0);
-        let tile = &mut apack[i0 * kb..(i0 + r) * kb];
-        let mut cols = tile.chunks_exact_mut(r);
-        for (a, _) in blk {
-            for kk in 0..a.cols {
-                let out = cols.next().expect("internal: kb columns");
-                let s = row0 + i0 + kk * a.cs;
-                if a.rs == 1 && r == MR {
-                    // A whole tile's column: a fixed-size copy the compiler keeps in registers.
-                    let src: &[T; MR] = a.data[s..s + MR].try_into().expect("internal: MR");
-                    let dst: &mut [T; MR] = out.try_into().expect("internal: MR");
-                    *dst = *src;
-                } else if a.rs == 1 {
-                    out.copy_from_slice(&a.data[s..s + r]);
-                } else {
-                    for (i, o) in out.iter_mut().enumerate() {
-                        *o = a.at(row0 + i0 + i, kk);
-                    }
-                }
-            }
-        }
-        i0 += r;
-    }
 }
 
 /// Unpacked GEMM for row-major `B`s: `A` is broadcast from its own storage, `B` rows are
@@ -710,7 +670,7 @@ fn direct_v<T: Float, const V: usize>(
     let (rem, panels) = (n % nr, n.div_ceil(nr));
     let valpha = T::Lanes::splat(alpha);
     let count = segs.count();
-    T::with_scratch(|tail, apack| {
+    T::with_scratch(|tail, _| {
         let mut s0 = 0;
         while s0 < count {
             // The next block of whole segments.
@@ -729,14 +689,8 @@ fn direct_v<T: Float, const V: usize>(
             // With many row tiles per column panel, the block's `B` is copied panel by panel
             // into contiguous memory: read in place, a panel's rows lie a row length apart and,
             // for power-of-two lengths, in a few cache sets, so it leaves L1 between row tiles.
-            // `A` likewise, row tile by row tile: a transposed `A` (a weight gradient's `Gᵀ`)
-            // is read a column at a time, the columns a row of `G` apart.
-            let packed = m >= PACK_B_MIN_ROWS;
-            if packed {
-                if apack.len() < m * kb {
-                    apack.resize(m * kb, T::ZERO);
-                }
-                pack_a_tiles(apack, blk, row0, m, kb);
+            let packed = (m >= PACK_B_MIN_ROWS).then_some(kb);
+            if packed.is_some() {
                 if tail.len() < panels * kb * nr {
                     tail.resize(panels * kb * nr, T::ZERO);
                 }
@@ -769,15 +723,13 @@ fn direct_v<T: Float, const V: usize>(
                 let mut i0 = 0;
                 while i0 < m {
                     let rows = MR.min(m - i0);
-                    let ap = packed
-                        .then(|| MatRef::new(&apack[i0 * kb..(i0 + rows) * kb], kb, rows).t());
                     macro_rules! go {
                         ($r:literal) => {
                             direct_tiles::<T, $r, V>(
                                 dst,
                                 blk,
                                 tail,
-                                ap,
+                                packed,
                                 row0 + i0,
                                 i0,
                                 jr,
