@@ -305,7 +305,8 @@ fn gemm_segments_take_both_paths() {
 
 /// The direct path from 64 rows of C copies each block's `B` panel by panel: segments whose `B`
 /// are column windows of wider matrices (row stride beyond the width), with every tail of a
-/// panel and blocks split by depth, against the reference; the same bits as with fewer rows.
+/// panel and of a row tile and blocks split by depth, `A` transposed (as weight gradients have
+/// it) or row-major, against the reference; the same bits as with fewer rows.
 #[test]
 fn gemm_segments_direct_path_packs_strided_b() {
     for_each_float!(T => {
@@ -319,6 +320,10 @@ fn gemm_segments_direct_path_packs_strided_b() {
                 (MatRef::new(a, k, m).t(), MatRef::from_strides(&b[2..], k, n, wide, 1))
             }).collect();
             let c = segments_sum_checked(&format!("gemm_segments {m}×{n} strided B"), m, n, &segs);
+            let row_major: Vec<(MatRef<T>, MatRef<T>)> = data.iter().zip(&ks).map(|((a, b), &k)| {
+                (MatRef::new(a, m, k), MatRef::from_strides(&b[2..], k, n, wide, 1))
+            }).collect();
+            segments_sum_checked(&format!("gemm_segments {m}×{n} row-major A"), m, n, &row_major);
             let ktot: usize = ks.iter().sum();
             // the first 8 rows alone (one row tile, B read in place): the same bits, where that
             // product is large enough for the direct path too
