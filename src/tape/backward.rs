@@ -207,6 +207,25 @@ impl<T: Float> Tape<T> {
                 }
             }};
         }
+        // Queues the weight-gradient product of `G` (node's buffer) and `A` for leaf `target`,
+        // to be summed once `FLUSH_SEGS` are queued (after this rule) or when the loop reaches
+        // `target`.
+        macro_rules! queue {
+            ($target:expr, $node:expr, $a:expr, $tb:expr) => {{
+                let t = $target as usize;
+                defer.push(Deferred {
+                    node: $node,
+                    a: $a,
+                    tb: $tb,
+                    next: defer_head[t],
+                });
+                defer_head[t] = (defer.len() - 1) as u32;
+                defer_len[t] += 1;
+                if defer_len[t] >= FLUSH_SEGS {
+                    *flush_next = $target;
+                }
+            }};
+        }
         macro_rules! vp {
             ($p:expr) => {
                 &val[nodes[$p as usize].range()]
@@ -283,15 +302,7 @@ impl<T: Float> Tape<T> {
                 if c != u32::MAX
                     && let Some((gc, fresh)) = gpf!(c)
                 {
-                    match bcast {
-                        Bcast::Row => {
-                            if fresh {
-                                gc.fill(T::ZERO);
-                            }
-                            dense::col_sums_acc(gc, g, rows, cols);
-                        }
-                        _ => axpy_or_set(gc, T::ONE, g, fresh),
-                    }
+                    addend_grad(gc, g, rows, cols, bcast == Bcast::Row, fresh);
                 }
                 let (na, nb) = (nodes[a as usize], nodes[b as usize]);
                 let (m, k) = (na.rows as usize, na.cols as usize);
@@ -315,18 +326,8 @@ impl<T: Float> Tape<T> {
                 }
                 if nb.needs_grad {
                     if matches!(nb.op, Op::Leaf | Op::Param { .. }) {
-                        defer.push(Deferred {
-                            node: i as u32,
-                            a,
-                            tb,
-                            next: defer_head[b as usize],
-                        });
-                        defer_head[b as usize] = (defer.len() - 1) as u32;
-                        defer_len[b as usize] += 1;
+                        queue!(b, i as u32, a, tb);
                         queued = true;
-                        if defer_len[b as usize] >= FLUSH_SEGS {
-                            *flush_next = b;
-                        }
                     } else if let Some((gb, fresh)) = gpf!(b) {
                         let am = MatRef::new(vp!(a), m, k);
                         let dst = MatMut::new(gb, nb.rows as usize, nb.cols as usize);
@@ -527,14 +528,7 @@ impl<T: Float> Tape<T> {
                     cols,
                 );
                 if let Some((gc, fresh)) = gpf!(c) {
-                    if nc.rows as usize == rows {
-                        axpy_or_set(gc, T::ONE, gzs, fresh);
-                    } else {
-                        if fresh {
-                            gc.fill(T::ZERO);
-                        }
-                        dense::col_sums_acc(gc, gzs, rows, zc);
-                    }
+                    addend_grad(gc, gzs, rows, zc, nc.rows as usize != rows, fresh);
                 }
                 if let Some((gx, fresh)) = gpf!(hi) {
                     let (dst, gm) = (MatMut::new(gx, rows, cols), MatRef::new(gzs, rows, zc));
@@ -549,17 +543,7 @@ impl<T: Float> Tape<T> {
                     }
                 }
                 if nw.needs_grad {
-                    defer.push(Deferred {
-                        node: coef,
-                        a: h,
-                        tb: true,
-                        next: defer_head[w as usize],
-                    });
-                    defer_head[w as usize] = (defer.len() - 1) as u32;
-                    defer_len[w as usize] += 1;
-                    if defer_len[w as usize] >= FLUSH_SEGS {
-                        *flush_next = w;
-                    }
+                    queue!(w, coef, h, true);
                     grads.put(ci, gz);
                 } else {
                     grads.recycle(gz);
@@ -807,6 +791,27 @@ fn writes_fresh<T>(op: &Op<T>) -> bool {
 #[inline]
 fn accum_for(fresh: bool) -> Accum {
     if fresh { Accum::Replace } else { Accum::Add }
+}
+
+/// The gradient of a product's addend from the product's gradient `g` (`rows × cols`): `g`
+/// itself, or its column sums when the addend is one row added to every row (`row_bcast`);
+/// overwriting on a first contribution.
+fn addend_grad<T: Float>(
+    gc: &mut [T],
+    g: &[T],
+    rows: usize,
+    cols: usize,
+    row_bcast: bool,
+    fresh: bool,
+) {
+    if row_bcast {
+        if fresh {
+            gc.fill(T::ZERO);
+        }
+        dense::col_sums_acc(gc, g, rows, cols);
+    } else {
+        axpy_or_set(gc, T::ONE, g, fresh);
+    }
 }
 
 /// `dst = alpha · x` on a first contribution, else `dst += alpha · x`.

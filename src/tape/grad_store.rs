@@ -16,7 +16,7 @@ pub(crate) struct GradStore<T> {
     bufs: Vec<Vec<T>>,
     /// Whether node `i` received a contribution in the current pass.
     ready: Vec<bool>,
-    /// Free buffers, reused last-in first-out (the most recently freed is the warmest).
+    /// Free buffers, taken by best fit ([`GradStore::attach`]).
     pool: Vec<Vec<T>>,
 }
 
