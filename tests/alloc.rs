@@ -153,7 +153,10 @@ fn warm_solver_gradient_allocates_nothing_per_step() {
 
 fn main() {
     let checks: [(&str, fn()); 2] = [
-        ("warm_mlp_step_allocates_nothing", warm_mlp_step_allocates_nothing),
+        (
+            "warm_mlp_step_allocates_nothing",
+            warm_mlp_step_allocates_nothing,
+        ),
         (
             "warm_solver_gradient_allocates_nothing_per_step",
             warm_solver_gradient_allocates_nothing_per_step,
