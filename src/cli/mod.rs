@@ -14,17 +14,35 @@ macro_rules! out {
 }
 
 /// Writes to stdout; a closed pipe ends the process with status 0, like other command-line
-/// tools.
+/// tools, and any other write error with status 1 (see [`end_write`]).
 pub(crate) fn write_out(args: std::fmt::Arguments<'_>, newline: bool) {
     use std::io::Write;
     let mut o = std::io::stdout().lock();
     let r = o
         .write_fmt(args)
         .and_then(|_| if newline { o.write_all(b"\n") } else { Ok(()) });
-    if let Err(e) = r.and_then(|_| o.flush())
-        && e.kind() == std::io::ErrorKind::BrokenPipe
-    {
-        std::process::exit(0);
+    end_write(r.and_then(|_| o.flush()));
+}
+
+/// Writes bytes to stdout as they are (no formatting, no UTF-8 check: for large outputs built
+/// in a buffer), flushes, and treats a closed pipe as [`write_out`] does.
+pub(crate) fn write_bytes(bytes: &[u8]) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    end_write(o.write_all(bytes).and_then(|_| o.flush()));
+}
+
+/// A closed pipe ends the process with status 0; any other write error (a full disk behind a
+/// redirection) ends it with status 1 and a message, so that a truncated output never passes
+/// for a complete one.
+fn end_write(r: std::io::Result<()>) {
+    match r {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            std::process::exit(1);
+        }
     }
 }
 

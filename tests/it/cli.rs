@@ -1466,3 +1466,35 @@ fn lowrank_bad_input_is_named() {
     assert_bad_input(&["connector", dir.to_str().unwrap()], "model.json");
     assert_bad_input(&["connector", "/nonexistent/run"], "not a run folder");
 }
+
+#[test]
+fn grad_output_errors_are_reported_and_a_closed_pipe_is_not() {
+    use std::process::Stdio;
+    let case = cases_dir().join("node_euler_tanh.json");
+    // a full disk behind the redirection: status 1 and a message, never a silent success
+    if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
+        let out = bin()
+            .args(["grad", case.to_str().unwrap()])
+            .stdout(full)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+        assert!(err.contains("cannot write to standard output"), "{err}");
+    }
+    // a reader that stops early (`| head -c 1`): status 0 and nothing on stderr
+    let mut child = bin()
+        .args(["grad", case.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

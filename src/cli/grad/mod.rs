@@ -145,8 +145,10 @@ pub fn run(a: &GradArgs) -> Result<(), CliError> {
     }
     text.extend_from_slice(b"},\"loss\":");
     json::write_number(&mut text, loss);
-    text.push(b'}');
-    outln!("{}", String::from_utf8_lossy(&text));
+    text.extend_from_slice(b"}\n");
+    // The buffer is ASCII JSON: written as it is, ending in the newline (so that the line-
+    // buffered stdout finds it at once instead of scanning the whole buffer for one).
+    super::write_bytes(&text);
     if a.check {
         if routed {
             // The printed gradient came by the case's own route (checkpointed): it must equal
