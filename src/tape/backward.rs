@@ -12,6 +12,12 @@ const NONE: u32 = u32::MAX;
 /// Queued weight-gradient products summed at once (see the module notes of `tape`): enough
 /// for long GEMMs, few enough that their gradients are still in L2 when they are summed.
 const FLUSH_SEGS: u32 = 16;
+/// From `FLUSH_MIN_SEGS` queued products, a queue is also summed once the gradients it holds
+/// reach `FLUSH_BYTES` (half of a 2 MiB L2): large products flush sooner (f64 at N = 128: 8
+/// per flush instead of 16, measured 1–3 % faster; N = 32 and N = 512 unchanged within noise).
+const FLUSH_BYTES: usize = 512 << 10;
+/// See [`FLUSH_BYTES`].
+const FLUSH_MIN_SEGS: u32 = 4;
 
 impl<T: Float> Tape<T> {
     /// Reverse pass from a `1 × 1` root with seed 1: afterwards [`Tape::grad`] holds
@@ -207,11 +213,11 @@ impl<T: Float> Tape<T> {
                 }
             }};
         }
-        // Queues the weight-gradient product of `G` (node's buffer) and `A` for leaf `target`,
-        // to be summed once `FLUSH_SEGS` are queued (after this rule) or when the loop reaches
-        // `target`.
+        // Queues the weight-gradient product of `G` (node's buffer, `$g_len` values) and `A`
+        // for leaf `target`, to be summed once `FLUSH_SEGS` are queued or their gradients reach
+        // `FLUSH_BYTES` (after this rule), or when the loop reaches `target`.
         macro_rules! queue {
-            ($target:expr, $node:expr, $a:expr, $tb:expr) => {{
+            ($target:expr, $node:expr, $a:expr, $tb:expr, $g_len:expr) => {{
                 let t = $target as usize;
                 defer.push(Deferred {
                     node: $node,
@@ -221,7 +227,10 @@ impl<T: Float> Tape<T> {
                 });
                 defer_head[t] = (defer.len() - 1) as u32;
                 defer_len[t] += 1;
-                if defer_len[t] >= FLUSH_SEGS {
+                let held = defer_len[t] as usize * $g_len * std::mem::size_of::<T>();
+                if defer_len[t] >= FLUSH_SEGS
+                    || (defer_len[t] >= FLUSH_MIN_SEGS && held >= FLUSH_BYTES)
+                {
                     *flush_next = $target;
                 }
             }};
@@ -326,7 +335,7 @@ impl<T: Float> Tape<T> {
                 }
                 if nb.needs_grad {
                     if matches!(nb.op, Op::Leaf | Op::Param { .. }) {
-                        queue!(b, i as u32, a, tb);
+                        queue!(b, i as u32, a, tb, node.len());
                         queued = true;
                     } else if let Some((gb, fresh)) = gpf!(b) {
                         let am = MatRef::new(vp!(a), m, k);
@@ -543,7 +552,7 @@ impl<T: Float> Tape<T> {
                     }
                 }
                 if nw.needs_grad {
-                    queue!(w, coef, h, true);
+                    queue!(w, coef, h, true, rows * zc);
                     grads.put(ci, gz);
                 } else {
                     grads.recycle(gz);

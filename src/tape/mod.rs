@@ -14,8 +14,9 @@
 //!
 //! Weight gradients of products `y = x Wᵀ` with a leaf `W` are deferred: every use queues
 //! `(gᵀ, x)` and they are summed as segmented GEMMs of up to `FLUSH_SEGS` products, as soon as
-//! that many are queued (while their gradients are still in cache) and when the backward pass
-//! reaches `W` (a few long products instead of one small product per solver stage).
+//! that many are queued or (from `FLUSH_MIN_SEGS`) their gradients hold `FLUSH_BYTES`, while
+//! they are still in cache, and when the backward pass reaches `W` (a few long products instead
+//! of one small product per solver stage).
 //!
 //! # Example
 //! ```

@@ -477,6 +477,82 @@ fn fused_cell_equals_product_then_cell() {
     });
 }
 
+/// A leaf weight used by many large products: its gradient is summed in early flushes (by
+/// count, and by the bytes of gradient held: a 64 × 256 product holds 128 KiB in f64) and
+/// must equal the plain sum `Σ_u R_uᵀ x_u` of `L = Σ_u ⟨R_u, x_u Wᵀ⟩`; the fused cell, whose
+/// queued gradient is `rows × 2n`, must flush when its two-node form does (the same bits).
+#[test]
+fn weight_gradients_summed_in_early_flushes() {
+    for_each_float!(T => {
+        let (rows, k, n_out) = (64, 64, 256);
+        let vals = |seed: u64, len: usize| crate::common::uniform::<T>(seed, len, -1.0, 1.0);
+        for uses in [3, 6, 20] {
+            let xs: Vec<Vec<T>> = (0..uses).map(|u| vals(10 + u as u64, rows * k)).collect();
+            let rs: Vec<Vec<T>> = (0..uses).map(|u| vals(50 + u as u64, rows * n_out)).collect();
+            let wv = vals(1, n_out * k);
+            let mut t = Tape::<T>::new();
+            let w = t.variable(n_out, k, &wv);
+            let mut loss = None;
+            for (x, r) in xs.iter().zip(&rs) {
+                let xv = t.constant(rows, k, x);
+                let rv = t.constant(rows, n_out, r);
+                let y = t.matmul_t(xv, w);
+                let term = t.mul(y, rv);
+                let term = t.sum(term);
+                loss = Some(match loss {
+                    None => term,
+                    Some(l) => t.add(l, term),
+                });
+            }
+            t.backward(loss.unwrap());
+            let mut want = vec![0.0f64; n_out * k];
+            for (x, r) in xs.iter().zip(&rs) {
+                for b in 0..rows {
+                    for j in 0..n_out {
+                        let rj = r[b * n_out + j].to_f64();
+                        for i in 0..k {
+                            want[j * k + i] += rj * x[b * k + i].to_f64();
+                        }
+                    }
+                }
+            }
+            let got = t.grad(w);
+            let err: f64 = got.iter().zip(&want).map(|(g, w)| (g.to_f64() - w).powi(2)).sum();
+            let norm: f64 = want.iter().map(|w| w * w).sum();
+            let tol = if T::NAME == "f32" { 1e-6 } else { 1e-14 };
+            assert!(
+                (err / norm).sqrt() <= tol,
+                "[{}] {uses} uses: relative error {:e}",
+                T::NAME,
+                (err / norm).sqrt()
+            );
+        }
+        // a chain of cells sharing W (rows × 2n = 64 × 256 per queued gradient)
+        let (rows, n) = (64, 128);
+        let wv: Vec<T> = crate::common::uniform::<T>(2, 2 * n * n, -0.1, 0.1);
+        let cv = vals(3, 2 * n);
+        let hv = vals(4, rows * n);
+        let run = |fused: bool| {
+            let mut t = Tape::<T>::new();
+            let w = t.variable(2 * n, n, &wv);
+            let c = t.variable(1, 2 * n, &cv);
+            let mut h = t.variable(rows, n, &hv);
+            for _ in 0..20 {
+                h = if fused {
+                    t.gated_tanh_cell(h, w, c, T::from_f64(0.5), T::from_f64(0.5))
+                } else {
+                    let z = t.linear(h, w, Some(c));
+                    t.gated_tanh(z, h, T::from_f64(0.5), T::from_f64(0.5))
+                };
+            }
+            let l = t.sum(h);
+            t.backward(l);
+            t.grad(w).iter().map(|x| x.to_f64().to_bits()).collect::<Vec<_>>()
+        };
+        assert_eq!(run(true), run(false), "[{}] fused cell chain: gradients differ", T::NAME);
+    });
+}
+
 /// Nodes recorded with gradients disabled are constants: the gradient stops at them, their
 /// values are the same, and the fused cell keeps no local derivatives for them (fewer values).
 /// Products with a leaf weight (packed once per recording) give the same values and
