@@ -2,8 +2,8 @@
 //!
 //! Conventions (after faer): the destination comes first, then [`Accum`] (replace or add), then
 //! the operands, then [`Par`]. Matrices are row-major slices or strided [`MatRef`] views; no
-//! kernel allocates once its thread's scratch buffers are warm. [`reference`] holds the scalar
-//! oracles every kernel is property-tested against.
+//! kernel allocates once its thread's scratch buffers are warm. [`reference`](mod@reference)
+//! holds the scalar oracles every kernel is property-tested against.
 //!
 //! ```
 //! use neurodyn::dense::{dot, map, Unary};

@@ -12,8 +12,8 @@
 //! conditioning inputs held fixed along the flow (C = 0 gives SPEC §5's `[x; t]`), `t` last.
 //! The divergence `tr(∂v/∂x)` is built from tape ops (forward tangents through the layers with
 //! the activation's derivative op), so likelihoods and entropies are differentiable
-//! ([`velocity`]). Parameters are named as SPEC §7: `vel.0.W [w1][d+C+1]`, `vel.0.b [w1]`, …,
-//! `vel.L.W [d][wL]`, `vel.L.b [d]`.
+//! (`velocity.rs`, [`Trace`]). Parameters are named as SPEC §7: `vel.0.W [w1][d+C+1]`,
+//! `vel.0.b [w1]`, …, `vel.L.W [d][wL]`, `vel.L.b [d]`.
 //!
 //! # Example
 //! ```
