@@ -320,17 +320,10 @@ impl<T: Float> Tape<T> {
                 if let Some((ga, fresh)) = gpf!(a) {
                     // Y = A B: dA += G Bᵀ;  Y = A Bᵀ: dA += G B (B packed when a leaf weight).
                     let (dst, accum) = (MatMut::new(ga, m, k), accum_for(fresh));
-                    let packed = if tb {
-                        wt_cache.iter().find(|e| e.node == b && e.has_w)
+                    if tb {
+                        times_weight(dst, accum, gm, b, bm, wt_cache, par);
                     } else {
-                        None
-                    };
-                    match packed {
-                        Some(e) => dense::gemm_prepacked(dst, accum, T::ONE, gm, &e.w, par),
-                        None => {
-                            let bop = if tb { bm } else { bm.t() };
-                            super::build_linalg::matmul_into(dst, accum, gm, bop, par);
-                        }
+                        super::build_linalg::matmul_into(dst, accum, gm, bm.t(), par);
                     }
                 }
                 if nb.needs_grad {
@@ -541,15 +534,8 @@ impl<T: Float> Tape<T> {
                 }
                 if let Some((gx, fresh)) = gpf!(hi) {
                     let (dst, gm) = (MatMut::new(gx, rows, cols), MatRef::new(gzs, rows, zc));
-                    match wt_cache.iter().find(|e| e.node == w && e.has_w) {
-                        Some(e) => {
-                            dense::gemm_prepacked(dst, accum_for(fresh), T::ONE, gm, &e.w, par)
-                        }
-                        None => {
-                            let wm = MatRef::new(vp!(w), zc, cols);
-                            super::build_linalg::matmul_into(dst, accum_for(fresh), gm, wm, par);
-                        }
-                    }
+                    let wm = MatRef::new(vp!(w), zc, cols);
+                    times_weight(dst, accum_for(fresh), gm, w, wm, wt_cache, par);
                 }
                 if nw.needs_grad {
                     queue!(w, coef, h, true, rows * zc);
@@ -800,6 +786,23 @@ fn writes_fresh<T>(op: &Op<T>) -> bool {
 #[inline]
 fn accum_for(fresh: bool) -> Accum {
     if fresh { Accum::Replace } else { Accum::Add }
+}
+
+/// `dst (+)= G · W` for the weight node `w` (values `wm`): from the tape's packing of `W` when
+/// it holds one (a leaf weight read as `x Wᵀ` whose input needs a gradient), else in place.
+fn times_weight<T: Float>(
+    dst: MatMut<'_, T>,
+    accum: Accum,
+    gm: MatRef<'_, T>,
+    w: u32,
+    wm: MatRef<'_, T>,
+    wt_cache: &[super::WeightPacks<T>],
+    par: dense::Par,
+) {
+    match wt_cache.iter().find(|e| e.node == w && e.has_w) {
+        Some(e) => dense::gemm_prepacked(dst, accum, T::ONE, gm, &e.w, par),
+        None => super::build_linalg::matmul_into(dst, accum, gm, wm, par),
+    }
 }
 
 /// The gradient of a product's addend from the product's gradient `g` (`rows × cols`): `g`
