@@ -108,7 +108,7 @@ fn ldexp<T: Float>(y: T::Lanes, k: T::Lanes) -> T::Lanes {
 pub fn exp<T: Float>(x: T::Lanes) -> T::Lanes {
     let lo = T::Lanes::splat(T::EXP_MIN_ARG);
     let hi = T::Lanes::splat(T::EXP_MAX_ARG);
-    let xc = x.max(lo).min(hi);
+    let xc = x.fast_max(lo).fast_min(hi); // NaN lanes: overwritten below
     let (k, r) = reduce_ln2::<T>(xc);
     let y = ldexp::<T>(expm1_poly::<T>(r) + c::<T>(1.0), k);
     let y = T::Lanes::select(x.gt(hi), T::Lanes::splat(T::INFINITY), y);
@@ -121,7 +121,7 @@ pub fn exp<T: Float>(x: T::Lanes) -> T::Lanes {
 pub fn expm1<T: Float>(x: T::Lanes) -> T::Lanes {
     let lo = c::<T>(-60.0);
     let hi = T::Lanes::splat(T::EXP_MAX_ARG);
-    let xc = x.max(lo).min(hi);
+    let xc = x.fast_max(lo).fast_min(hi); // NaN lanes: overwritten below
     let (k, r) = reduce_ln2::<T>(xc);
     let p = expm1_poly::<T>(r);
     // 2^k p + (2^k − 1); with k = 0 this is p exactly.
@@ -194,7 +194,7 @@ pub fn ln_1p<T: Float>(u: T::Lanes) -> T::Lanes {
 /// Lanewise hyperbolic tangent.
 #[inline(always)]
 pub fn tanh<T: Float>(x: T::Lanes) -> T::Lanes {
-    let a = x.abs().min(T::Lanes::splat(T::TANH_SATURATE));
+    let a = x.abs().fast_min(T::Lanes::splat(T::TANH_SATURATE)); // NaN: overwritten
     let e = expm1_nonneg::<T>(a + a);
     let y = e / (e + c::<T>(2.0));
     let y = y.copysign(x);
@@ -219,16 +219,47 @@ pub fn tanh_sigmoid_and_primes<T: Float>(
     x: T::Lanes,
     y: T::Lanes,
 ) -> (T::Lanes, T::Lanes, T::Lanes, T::Lanes) {
+    tanh_sigmoid_from_exps::<T>(x, y, tanh_exp_part::<T>(x), sigmoid_exp_part::<T>(y))
+}
+
+/// `|x|` clamped where `expm1(2|x|)` would overflow.
+#[inline(always)]
+fn tanh_clamp<T: Float>() -> T::Lanes {
+    T::Lanes::splat(T::EXP_MAX_ARG) * c::<T>(0.5) - c::<T>(0.5)
+}
+
+/// The exponential of [`tanh_sigmoid_and_primes`]'s `tanh` half: `e = expm1(2 min(|x|, clamp))`.
+/// Split out so that a kernel can evaluate a block of these, then a block of
+/// [`sigmoid_exp_part`], then combine ([`tanh_sigmoid_from_exps`]): three short dependency
+/// chains keep more elements in flight than one long one.
+#[inline(always)]
+pub(crate) fn tanh_exp_part<T: Float>(x: T::Lanes) -> T::Lanes {
+    let ac = x.abs().fast_min(tanh_clamp::<T>()); // NaN lanes: the caller's
+    expm1_nonneg::<T>(ac + ac)
+}
+
+/// The exponential of [`tanh_sigmoid_and_primes`]'s sigmoid half: `u = exp(−|y|)`.
+#[inline(always)]
+pub(crate) fn sigmoid_exp_part<T: Float>(y: T::Lanes) -> T::Lanes {
+    exp_neg_abs::<T>(y)
+}
+
+/// [`tanh_sigmoid_and_primes`] from its two exponentials `e = tanh_exp_part(x)` and
+/// `u = sigmoid_exp_part(y)`.
+#[inline(always)]
+pub(crate) fn tanh_sigmoid_from_exps<T: Float>(
+    x: T::Lanes,
+    y: T::Lanes,
+    e: T::Lanes,
+    u: T::Lanes,
+) -> (T::Lanes, T::Lanes, T::Lanes, T::Lanes) {
     let one = c::<T>(1.0);
     let a = x.abs();
-    let clamp = T::Lanes::splat(T::EXP_MAX_ARG) * c::<T>(0.5) - c::<T>(0.5);
-    let ac = a.min(clamp);
-    let e = expm1_nonneg::<T>(ac + ac);
-    let u = exp_neg_abs::<T>(y);
+    let clamp = tanh_clamp::<T>();
     let (ep2, up1) = (e + c::<T>(2.0), u + one);
     let d = one / (ep2 * up1);
     let rt = up1 * d;
-    let rho = (ep2 * d).min(one);
+    let rho = (ep2 * d).fast_min(one); // NaN lanes: overwritten below
     // |x| + |y| is NaN exactly when either is (∞ + ∞ is not).
     let nan = (a + y.abs()).is_nan();
     let t = T::Lanes::select(a.gt(T::Lanes::splat(T::TANH_SATURATE)), one, e * rt);
@@ -258,15 +289,16 @@ fn expm1_nonneg<T: Float>(a: T::Lanes) -> T::Lanes {
 
 /// `exp(b)` for `b ≤ 0` (`−∞` gives 0) with one power of two: `(1 + p(r)) 2^{k+S} · 2^{−S}`,
 /// `S = MANTISSA_BITS + 2`, so that `2^{k+S}` is normal down to the least subnormal result and
-/// a subnormal result is rounded once, by the last product.
+/// a subnormal result is rounded once, by the last product. `b` is clamped at
+/// `EXP_MIN_ARG − 1/2`, whose result rounds to 0, so that no select is needed below it. A NaN
+/// `b` gives an unspecified value: the callers overwrite NaN lanes.
 #[inline(always)]
 fn exp_nonpos<T: Float>(b: T::Lanes) -> T::Lanes {
-    let lo = T::Lanes::splat(T::EXP_MIN_ARG);
+    let lo = T::Lanes::splat(T::EXP_MIN_ARG) - c::<T>(0.5);
     let shift = (T::MANTISSA_BITS + 2) as f64;
-    let (k, r) = reduce_ln2::<T>(b.max(lo));
+    let (k, r) = reduce_ln2::<T>(b.fast_max(lo));
     let scaled = (expm1_poly::<T>(r) + c::<T>(1.0)) * T::Lanes::pow2i(k + c::<T>(shift));
-    let y = scaled * c::<T>((-shift).exp2());
-    T::Lanes::select(b.lt(lo), T::Lanes::splat(T::ZERO), y)
+    scaled * c::<T>((-shift).exp2())
 }
 
 /// `exp(−|x|)`, shared by the logistic family.
