@@ -2,10 +2,7 @@
 //! element where separate maps would take several.
 
 use super::Accum;
-use super::math::{
-    sigmoid_and_prime, sigmoid_exp_part, tanh_exp_part, tanh_sigmoid_and_primes,
-    tanh_sigmoid_from_exps,
-};
+use super::math::{sigmoid_and_prime, tanh_sigmoid_and_primes};
 use super::simd::Lanes;
 use crate::Float;
 
@@ -118,10 +115,9 @@ pub fn gated_tanh<T: Float>(y: &mut [T], z: &[T], h: &[T], n: usize, a: T, b: T)
     for r in 0..rows {
         let (yr, hr) = (&mut y[r * n..(r + 1) * n], &h[r * n..(r + 1) * n]);
         let (zf, zg) = z[2 * r * n..2 * (r + 1) * n].split_at(n);
-        cell_body::<T>(zf, zg, body, |i, (f, _, s, _)| {
-            let hv = T::Lanes::load(&hr[i..]);
-            (bv * s).mul_add(f - hv, av * hv).store(&mut yr[i..]);
-        });
+        for i in (0..body).step_by(l) {
+            kernel(&mut yr[i..], &zf[i..], &zg[i..], &hr[i..]);
+        }
         if body < n {
             let k = n - body;
             let mut b4 = [[T::ZERO; PAD]; 4];
@@ -197,14 +193,10 @@ pub fn gated_tanh_coefs<T: Float>(
         let (zf, zg) = z[2 * r * n..2 * (r + 1) * n].split_at(n);
         let (cp, rest) = coef[3 * r * n..3 * (r + 1) * n].split_at_mut(n);
         let (cq, cs) = rest.split_at_mut(n);
-        cell_body::<T>(zf, zg, body, |i, (f, fp, s, sp)| {
-            let hv = T::Lanes::load(&hr[i..]);
-            let (bs, d) = (bv * s, f - hv);
-            bs.mul_add(d, av * hv).store(&mut yr[i..]);
-            (bs * fp).store(&mut cp[i..]);
-            (bv * d * sp).store(&mut cq[i..]);
-            (av - bs).store(&mut cs[i..]);
-        });
+        for i in (0..body).step_by(l) {
+            let c = [&mut cp[i..], &mut cq[i..], &mut cs[i..]];
+            kernel(&mut yr[i..], c, &zf[i..], &zg[i..], &hr[i..]);
+        }
         if body < n {
             let k = n - body;
             let mut bufs = [[T::ZERO; PAD]; 7];
@@ -382,23 +374,14 @@ pub fn gated_tanh_vjp<T: Float>(
             .as_deref_mut()
             .map(|s| s[2 * r * n..2 * (r + 1) * n].split_at_mut(n));
         let mut ghr = gh.as_deref_mut().map(|s| &mut s[r * n..(r + 1) * n]);
-        cell_body::<T>(zf, zg, body, |i, (f, fp, s, sp)| {
-            let gv = T::Lanes::load(&gr[i..]);
-            let gb = gv * bv;
-            if let Some((gzf, gzg)) = gzr.as_mut() {
-                (gb * s)
-                    .mul_add(fp, T::Lanes::load(&gzf[i..]))
-                    .store(&mut gzf[i..]);
-                let d = f - T::Lanes::load(&hr[i..]);
-                (gb * d)
-                    .mul_add(sp, T::Lanes::load(&gzg[i..]))
-                    .store(&mut gzg[i..]);
-            }
-            if let Some(gh) = ghr.as_mut() {
-                gv.mul_add(av - bv * s, T::Lanes::load(&gh[i..]))
-                    .store(&mut gh[i..]);
-            }
-        });
+        for i in (0..body).step_by(l) {
+            let (gzf, gzg) = match gzr.as_mut() {
+                Some((f, g)) => (Some(&mut f[i..]), Some(&mut g[i..])),
+                None => (None, None),
+            };
+            let ghc = ghr.as_deref_mut().map(|s| &mut s[i..]);
+            kernel(gzf, gzg, ghc, &gr[i..], &zf[i..], &zg[i..], &hr[i..]);
+        }
         if body < n {
             // The tail through zero-padded buffers (padding lanes compute on zeros, discarded).
             let k = n - body;
@@ -439,43 +422,6 @@ pub fn gated_tanh_vjp<T: Float>(
                 s[body..].copy_from_slice(&bgh[..k]);
             }
         }
-    }
-}
-
-/// Vectors per block of [`cell_body`].
-const CELL_BLOCK: usize = 8;
-
-/// Calls `kernel(i, (tanh, tanh′, σ, σ′))` for the vectors at `i = 0, L, 2L, … < body` of one
-/// row of pre-activations `zf` (of `tanh`) and `zg` (of `σ`), with exactly
-/// [`tanh_sigmoid_and_primes`]'s values, evaluated in blocks of [`CELL_BLOCK`] vectors: first
-/// the block's `tanh` exponentials, then its sigmoid exponentials, then the rest. Three short
-/// dependency chains per vector instead of one long one let the core overlap more vectors (the
-/// single-pass form is latency-bound).
-#[inline(always)]
-fn cell_body<T: Float>(
-    zf: &[T],
-    zg: &[T],
-    body: usize,
-    mut kernel: impl FnMut(usize, (T::Lanes, T::Lanes, T::Lanes, T::Lanes)),
-) {
-    let l = T::Lanes::N;
-    let zero = T::Lanes::splat(T::ZERO);
-    let (mut e, mut u) = ([zero; CELL_BLOCK], [zero; CELL_BLOCK]);
-    let mut i0 = 0;
-    while i0 < body {
-        let nv = ((body - i0) / l).min(CELL_BLOCK);
-        for (j, ej) in e[..nv].iter_mut().enumerate() {
-            *ej = tanh_exp_part::<T>(T::Lanes::load(&zf[i0 + j * l..]));
-        }
-        for (j, uj) in u[..nv].iter_mut().enumerate() {
-            *uj = sigmoid_exp_part::<T>(T::Lanes::load(&zg[i0 + j * l..]));
-        }
-        for j in 0..nv {
-            let i = i0 + j * l;
-            let (x, y) = (T::Lanes::load(&zf[i..]), T::Lanes::load(&zg[i..]));
-            kernel(i, tanh_sigmoid_from_exps::<T>(x, y, e[j], u[j]));
-        }
-        i0 += nv * l;
     }
 }
 

@@ -219,47 +219,16 @@ pub fn tanh_sigmoid_and_primes<T: Float>(
     x: T::Lanes,
     y: T::Lanes,
 ) -> (T::Lanes, T::Lanes, T::Lanes, T::Lanes) {
-    tanh_sigmoid_from_exps::<T>(x, y, tanh_exp_part::<T>(x), sigmoid_exp_part::<T>(y))
-}
-
-/// `|x|` clamped where `expm1(2|x|)` would overflow.
-#[inline(always)]
-fn tanh_clamp<T: Float>() -> T::Lanes {
-    T::Lanes::splat(T::EXP_MAX_ARG) * c::<T>(0.5) - c::<T>(0.5)
-}
-
-/// The exponential of [`tanh_sigmoid_and_primes`]'s `tanh` half: `e = expm1(2 min(|x|, clamp))`.
-/// Split out so that a kernel can evaluate a block of these, then a block of
-/// [`sigmoid_exp_part`], then combine ([`tanh_sigmoid_from_exps`]): three short dependency
-/// chains keep more elements in flight than one long one.
-#[inline(always)]
-pub(crate) fn tanh_exp_part<T: Float>(x: T::Lanes) -> T::Lanes {
-    let ac = x.abs().fast_min(tanh_clamp::<T>()); // NaN lanes: the caller's
-    expm1_nonneg::<T>(ac + ac)
-}
-
-/// The exponential of [`tanh_sigmoid_and_primes`]'s sigmoid half: `u = exp(−|y|)`.
-#[inline(always)]
-pub(crate) fn sigmoid_exp_part<T: Float>(y: T::Lanes) -> T::Lanes {
-    exp_neg_abs::<T>(y)
-}
-
-/// [`tanh_sigmoid_and_primes`] from its two exponentials `e = tanh_exp_part(x)` and
-/// `u = sigmoid_exp_part(y)`.
-#[inline(always)]
-pub(crate) fn tanh_sigmoid_from_exps<T: Float>(
-    x: T::Lanes,
-    y: T::Lanes,
-    e: T::Lanes,
-    u: T::Lanes,
-) -> (T::Lanes, T::Lanes, T::Lanes, T::Lanes) {
     let one = c::<T>(1.0);
     let a = x.abs();
-    let clamp = tanh_clamp::<T>();
+    let clamp = T::Lanes::splat(T::EXP_MAX_ARG) * c::<T>(0.5) - c::<T>(0.5);
+    let ac = a.fast_min(clamp); // NaN lanes: overwritten below
+    let e = expm1_nonneg::<T>(ac + ac);
+    let u = exp_neg_abs::<T>(y);
     let (ep2, up1) = (e + c::<T>(2.0), u + one);
     let d = one / (ep2 * up1);
     let rt = up1 * d;
-    let rho = (ep2 * d).fast_min(one); // NaN lanes: overwritten below
+    let rho = (ep2 * d).fast_min(one);
     // |x| + |y| is NaN exactly when either is (∞ + ∞ is not).
     let nan = (a + y.abs()).is_nan();
     let t = T::Lanes::select(a.gt(T::Lanes::splat(T::TANH_SATURATE)), one, e * rt);

@@ -497,10 +497,9 @@ proptest! {
 
 /// The fused mGRU cell (`dense::gated_tanh` and its VJP) against a plain loop over the scalar
 /// references, in f64: forward value and all three accumulated gradients, with only `gz` or only
-/// `gh` wanted too. `n` from 1 to 40 takes every tail of 8 and 16 lanes; 63 to 257 take rows of
-/// several blocks of vectors (the kernels evaluate a row's exponentials a block at a time), full
-/// and partial; the pre-activations reach ±40, so `tanh′` and `σ′` are checked deep in their
-/// tails (relative to their own size).
+/// `gh` wanted too. `n` from 1 to 40 takes every tail of 8 and 16 lanes, 63 to 257 rows of many
+/// vectors; the pre-activations reach ±40, so `tanh′` and `σ′` are checked deep in their tails
+/// (relative to their own size).
 fn check_gated_tanh<T: Float>(rows: usize, n: usize, seed: u64) {
     let zr: Vec<T> = uniform(seed, rows * 2 * n, -1.0, 1.0);
     // mostly moderate values, every seventh one large
