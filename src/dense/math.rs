@@ -368,3 +368,30 @@ pub fn silu_second<T: Float>(x: T::Lanes) -> T::Lanes {
     let inf = T::Lanes::splat(T::INFINITY);
     T::Lanes::select(x.abs().eq(inf), T::Lanes::splat(T::ZERO), y)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `exp_nonpos` at its lower clamp and below gives exactly 0 (the clamp's value rounds to 0,
+    /// so no select is needed), and at `ln` of the least subnormal exactly that subnormal.
+    fn flush_is_exact<T: Float>(least_subnormal: f64) {
+        let at = |b: f64| {
+            let mut out = [T::ZERO; 16];
+            exp_nonpos::<T>(T::Lanes::splat(T::from_f64(b))).store(&mut out);
+            out[0].to_f64()
+        };
+        let lo = T::EXP_MIN_ARG.to_f64() - 0.5;
+        for b in [lo, lo - 1e-3, lo - 10.0, -1e30, f64::NEG_INFINITY] {
+            assert_eq!(at(b), 0.0, "exp({b}) [{}]", T::NAME);
+        }
+        assert_eq!(at(least_subnormal.ln()), least_subnormal, "[{}]", T::NAME);
+        assert_eq!(at(0.0), 1.0);
+    }
+
+    #[test]
+    fn exp_nonpos_flushes_to_zero_exactly() {
+        flush_is_exact::<f32>(f32::from_bits(1) as f64);
+        flush_is_exact::<f64>(f64::from_bits(1));
+    }
+}
