@@ -1,6 +1,7 @@
 //! Solves without gradients, and backprop through the solver (discretise-then-optimise).
 
 use super::engine::{DynRhs, Integrator, Mode, Observer};
+use super::mode_choice::step_cost;
 use super::{Dynamics, GradSolution, Solution, SolveError, SolveOptions, SolveStats};
 use crate::Float;
 use crate::tape::{Grads, Tape, Var};
@@ -115,6 +116,13 @@ where
     let p = dynamics.record(&mut tape);
     let y0 = init(&mut tape, &p);
     let y0 = differentiable_copy(&mut tape, y0);
+    // A fixed-step solve's tape is known before it is recorded: one allocation for it, with
+    // an eighth to spare for the estimate's error and the loss terms (pages never written
+    // cost nothing).
+    if let Some(c) = step_cost(&mut tape, dynamics, &p, y0, t0, t1, opts) {
+        let values = c.steps.saturating_mul(c.values);
+        tape.reserve_values(values.saturating_add(values / 8));
+    }
     let (saved, _, stats) = solve_on_tape(&mut tape, dynamics, p.clone(), y0, t0, t1, opts)?;
     let terms: Vec<Var> = saved
         .iter()

@@ -43,11 +43,13 @@ mod checkpoint;
 mod controller;
 mod engine;
 mod interp;
+mod mode_choice;
 mod options;
 pub mod tableau;
 
 pub use backprop::solve_on_tape;
 pub use controller::Controller;
+pub use mode_choice::{MIN_MULTIPLY_ADDS_PER_VALUE, backprop_tape_bytes, fastest_grad_mode};
 pub use options::{GradMode, Method, SolveOptions};
 
 use crate::Float;

@@ -73,6 +73,7 @@ impl<T: Float> Tape<T> {
             coef: coef.map_or(u32::MAX, |k| k as u32),
         };
         let idx = self.push(op, rows, n, needs_grad);
+        self.macs += (rows * 2 * n * n) as u64;
         let zc = 2 * n;
         let mut z = std::mem::take(&mut self.cell_scratch);
         if z.len() < rows * zc {

@@ -90,6 +90,7 @@ impl<T: Float> Tape<T> {
             None
         };
         let idx = self.push(op, m, n, na.needs_grad || nb.needs_grad || c_grad);
+        self.macs += (m * n * k) as u64;
         let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let av = MatRef::new(&lo[na.range()], m, k);
         let bv = MatRef::new(&lo[nb.range()], nb.rows as usize, nb.cols as usize);
@@ -406,6 +407,7 @@ impl<T: Float> Tape<T> {
             x: ix as u32,
         };
         let idx = self.push(op, r, n, nw.needs_grad || nx.needs_grad);
+        self.macs += (r * k * n) as u64;
         let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
         let (wv, xv) = (&lo[nw.range()], &lo[nx.range()]);
         if n > 0 {

@@ -141,6 +141,8 @@ pub struct Tape<T: Float> {
     /// prove it).
     pub(crate) val: Vec<T>,
     pub(crate) used: usize,
+    /// Multiply–adds of the products recorded so far ([`Tape::multiply_adds`]).
+    pub(crate) macs: u64,
     /// Pre-activations of a fused cell between its product and its activation.
     pub(crate) cell_scratch: Vec<T>,
     /// Gradient buffers of the last backward pass; nodes that received no contribution read
@@ -192,6 +194,7 @@ impl<T: Float> Tape<T> {
             nodes: Vec::with_capacity(nodes),
             val: Vec::with_capacity(values),
             used: 0,
+            macs: 0,
             cell_scratch: Vec::new(),
             grads: grad_store::GradStore::default(),
             keep_grads: false,
@@ -276,6 +279,32 @@ impl<T: Float> Tape<T> {
     /// Number of scalars stored in the value arena.
     pub fn num_values(&self) -> usize {
         self.used
+    }
+
+    /// Multiply–adds of the matrix products recorded on this tape since it was made (the
+    /// forward products only; rewinding does not subtract): with [`Tape::num_values`], how much
+    /// arithmetic a recording carries per value it stores.
+    ///
+    /// ```
+    /// use neurodyn::tape::Tape;
+    /// let mut t = Tape::<f64>::new();
+    /// let a = t.constant(2, 3, &[1.0; 6]);
+    /// let b = t.constant(3, 4, &[1.0; 12]);
+    /// t.matmul(a, b);
+    /// assert_eq!(t.multiply_adds(), 2 * 3 * 4);
+    /// ```
+    pub fn multiply_adds(&self) -> u64 {
+        self.macs
+    }
+
+    /// Makes room for `additional` more values beyond those in use, in one allocation: a
+    /// caller that knows how much it will record (a backprop solve) saves the arena's growth
+    /// by doubling, its copies and its over-allocation.
+    pub fn reserve_values(&mut self, additional: usize) {
+        let want = self.used.saturating_add(additional);
+        if want > self.val.capacity() {
+            self.val.reserve_exact(want - self.val.len());
+        }
     }
 
     /// Number of scalars held in gradient buffers (in use or pooled for the next backward

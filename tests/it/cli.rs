@@ -99,20 +99,57 @@ fn grad_check_flag_passes_on_a_reference_case() {
     let (code, _, err) = run(&["grad", "--check", p.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("gradcheck passed"), "{err}");
-    // gnode and lowrank cases print the checkpointed gradient; --check compares it with the
-    // one-tape gradient before the finite differences
+    // gnode and lowrank cases print the solver's gradient (backprop or checkpointed, by
+    // --grad-mode; auto takes checkpointed for these narrow products); --check compares it
+    // with the one-tape gradient before the finite differences
     for case in ["gnode_rk4_mlp", "lowrank_rk4"] {
         let p = cases_dir().join(format!("{case}.json"));
-        let (code, _, err) = run(&["grad", "--check", p.to_str().unwrap()]);
-        assert_eq!(code, 0, "{case}: {err}");
-        let line = err
-            .lines()
-            .find(|l| l.starts_with("checkpointed route against one tape"))
-            .unwrap_or_else(|| panic!("{case}: no route line in {err}"));
-        let rel: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
-        assert!(rel <= 1e-12, "{case}: {line}");
-        assert!(err.contains("gradcheck passed"), "{case}: {err}");
+        for (flag, route) in [
+            ("auto", "checkpointed"),
+            ("backprop", "backprop"),
+            ("checkpointed", "checkpointed"),
+        ] {
+            let args = ["grad", "--check", "--grad-mode", flag, p.to_str().unwrap()];
+            let (code, _, err) = run(&args);
+            assert_eq!(code, 0, "{case} {flag}: {err}");
+            let line = err
+                .lines()
+                .find(|l| l.starts_with(&format!("{route} route against one tape")))
+                .unwrap_or_else(|| panic!("{case} {flag}: no {route} route line in {err}"));
+            let rel: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+            assert!(rel <= 1e-12, "{case} {flag}: {line}");
+            assert!(err.contains("gradcheck passed"), "{case} {flag}: {err}");
+        }
     }
+}
+
+#[test]
+fn grad_modes_print_the_same_gradient_to_rounding() {
+    for case in ["gnode_rk4_mlp", "lowrank_rk4"] {
+        let p = cases_dir().join(format!("{case}.json"));
+        let out = |mode: &str| -> serde_json::Value {
+            let (code, out, err) = run(&["grad", "--grad-mode", mode, p.to_str().unwrap()]);
+            assert_eq!(code, 0, "{case} {mode}: {err}");
+            serde_json::from_str(&out).unwrap()
+        };
+        let (bp, cp, auto) = (out("backprop"), out("checkpointed"), out("auto"));
+        assert_eq!(
+            auto, cp,
+            "{case}: auto takes checkpointed for narrow products"
+        );
+        let (lb, lc) = (bp["loss"].as_f64().unwrap(), cp["loss"].as_f64().unwrap());
+        assert!(
+            (lb - lc).abs() <= 1e-13 * lb.abs(),
+            "{case}: loss {lb} vs {lc}"
+        );
+        for (k, g) in bp["grad"].as_object().unwrap() {
+            let r = rel(&cp["grad"][k], g);
+            assert!(r <= 1e-12, "{case}: gradient {k} differs by {r:e}");
+        }
+    }
+    let p = cases_dir().join("gnode_rk4_mlp.json");
+    let (code, _, err) = run(&["grad", "--grad-mode", "adjoint", p.to_str().unwrap()]);
+    assert_eq!(code, 2, "an unknown route is bad input: {err}");
 }
 
 /// Writes a mutated copy of the gnode case and expects a one-line error naming `needle`.

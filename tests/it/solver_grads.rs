@@ -264,3 +264,115 @@ fn gradient_modes_memory_on_10000_steps() {
     );
     assert!(rel_by_param(&toy, &grads[1], &grads[0]) <= 1e-12);
 }
+
+/// `backprop_tape_bytes` from one recorded right-hand side against the memory backprop then
+/// reports (`peak_values` scalars × 8 bytes), on the toy problem and on gnODEs (the fused
+/// mGRU cell and an MLP flow), for every fixed-step method; adaptive steps give no estimate.
+/// `fastest_grad_mode` takes backprop only for products wide enough (≥ 32 multiply–adds per
+/// stored value: the gnODE of N = 128, not of N = 32 or the toy) and only up to the estimate.
+#[test]
+fn backprop_memory_estimate_is_close_to_what_backprop_takes() {
+    use neurodyn::models::Activation;
+    use neurodyn::models::gnode::{Gnode, GnodeConfig, GnodeOde};
+    use neurodyn::solve::{backprop_tape_bytes, fastest_grad_mode};
+
+    fn check<D: Dynamics<f64>>(
+        what: &str,
+        d: &D,
+        init: impl Fn(&mut Tape<f64>, &D::Params) -> Var + Copy,
+        t1: f64,
+        opts: &SolveOptions<f64>,
+        mut g: neurodyn::tape::Grads<f64>,
+        dense: bool,
+    ) {
+        let est = backprop_tape_bytes(d, init, 0.0, t1, opts)
+            .unwrap()
+            .expect("fixed steps give an estimate");
+        let sol = solve_with_grad(
+            d,
+            init,
+            |t: &mut Tape<f64>, _: &D::Params, _, y| t.sum(y),
+            0.0,
+            t1,
+            opts,
+            GradMode::Backprop,
+            &mut g,
+        );
+        let actual = sol.unwrap().stats.peak_values * 8;
+        let ratio = est as f64 / actual as f64;
+        println!("{what}: estimate {est} B, backprop {actual} B, ratio {ratio:.3}");
+        assert!(
+            (0.9..=1.1).contains(&ratio),
+            "{what}: {est} against {actual}"
+        );
+        let within = |max| fastest_grad_mode(d, init, 0.0, t1, opts, max).unwrap();
+        let at_est = if dense {
+            GradMode::Backprop
+        } else {
+            GradMode::Checkpointed
+        };
+        assert_eq!(within(est), at_est, "{what}");
+        assert_eq!(within(usize::MAX), at_est, "{what}");
+        assert_eq!(within(est - 1), GradMode::Checkpointed, "{what}");
+        let adaptive = SolveOptions {
+            save_at: opts.save_at.clone(),
+            jump_times: opts.jump_times.clone(),
+            ..SolveOptions::adaptive(Method::Dopri5, 1e-6, 1e-6)
+        };
+        assert_eq!(
+            backprop_tape_bytes(d, init, 0.0, t1, &adaptive).unwrap(),
+            None
+        );
+        assert_eq!(
+            fastest_grad_mode(d, init, 0.0, t1, &adaptive, usize::MAX).unwrap(),
+            GradMode::Checkpointed
+        );
+    }
+
+    let toy = Toy::new(5, 3, 4, 0.25, 7);
+    for m in [Method::Euler, Method::Midpoint, Method::Rk4] {
+        let opts = opts_for(m, &toy, 0.0);
+        let g = toy.store.zeros_like();
+        check(
+            &format!("toy {m:?}"),
+            &toy,
+            |t, p| toy.init(t, p),
+            T1,
+            &opts,
+            g,
+            false,
+        );
+    }
+    let (b, k, dt) = (8, 6, 0.5);
+    let shapes = [
+        (32, vec![], true, false),
+        (128, vec![], true, true),
+        (32, vec![24, 24], true, false),
+        (16, vec![16], false, false),
+    ];
+    for (hidden, flow, gate, dense) in shapes {
+        let cfg = GnodeConfig {
+            hidden,
+            inputs: 2,
+            outputs: 1,
+            flow: flow.clone(),
+            activation: Activation::Tanh,
+            gate,
+            ..Default::default()
+        };
+        let model = Gnode::<f64>::new(cfg, &mut neurodyn::rng::seeded(3)).unwrap();
+        let x: Vec<f64> = crate::common::uniform(4, k * b * 2, -1.0, 1.0);
+        let ode = GnodeOde::new(&model, &x, b, k, dt);
+        let opts = SolveOptions {
+            save_at: (1..=k).map(|q| q as f64 * dt).collect(),
+            jump_times: ode.jump_times(),
+            ..SolveOptions::fixed(Method::Rk4, 0.05)
+        };
+        let init = |t: &mut Tape<f64>, p: &<GnodeOde<f64> as Dynamics<f64>>::Params| {
+            model.initial_state(t, &p.vars, None, b)
+        };
+        let what = format!("gnode N = {hidden} flow {flow:?} gate {gate}");
+        let g = model.store().zeros_like();
+        check(&what, &ode, init, k as f64 * dt, &opts, g, dense);
+    }
+}

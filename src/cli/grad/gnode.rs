@@ -2,13 +2,13 @@
 //! target times.
 
 use super::super::CliError;
-use super::Case;
 use super::json::{array, boolean, count, expect_shape, field, number, only_keys, string};
 use super::json_text::Json as Value;
 use super::timed::TimedData;
+use super::{Case, Route};
 use crate::models::Activation;
 use crate::models::gnode::{Gnode, GnodeConfig, GnodeOde, InitScheme, InitialState};
-use crate::solve::solve_on_tape;
+use crate::solve::{GradMode, solve_on_tape};
 use crate::tape::{Grads, ParamStore, Tape, Var};
 use crate::workloads::gnode::save_term;
 use std::collections::HashMap;
@@ -114,14 +114,18 @@ impl Case for GnodeCase {
     fn shape_of(&self, name: &str) -> Vec<usize> {
         self.shapes.get(name).cloned().unwrap_or_default()
     }
-    /// Checkpointed backprop: the same loss and gradient (to rounding) with O(√steps) states
-    /// instead of a tape of every stage, which a one-shot process pays for in page faults.
-    fn loss_and_grad(&self, grads: &mut Grads<f64>) -> Option<Result<f64, String>> {
+    /// The solver's gradient by the route's mode (backprop or checkpointed backprop: the same
+    /// loss and gradient to rounding), with the loss terms at the saves (no stacked readout).
+    fn loss_and_grad(
+        &self,
+        route: Route,
+        grads: &mut Grads<f64>,
+    ) -> Option<Result<(f64, GradMode), String>> {
         let d = &self.data;
         let ode = GnodeOde::new(&self.model, &d.inputs, d.batch, d.steps, d.input_dt);
         let per = d.batch * self.model.config().outputs;
         let norm = 1.0 / (d.target_times.len() * per) as f64;
-        Some(d.checkpointed(
+        Some(d.gradient(
             &ode,
             |t, p| self.model.initial_state(t, &p.vars, None, d.batch),
             |t, p, j, h| {
@@ -134,6 +138,7 @@ impl Case for GnodeCase {
                     norm,
                 )
             },
+            route,
             grads,
         ))
     }

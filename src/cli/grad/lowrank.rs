@@ -2,12 +2,12 @@
 //! shared initial state `x0`, MSE of the rates `φ(x(t_j))` against targets.
 
 use super::super::CliError;
-use super::Case;
 use super::json::{array, count, expect_shape, field, number, only_keys, string};
 use super::json_text::Json as Value;
 use super::timed::TimedData;
+use super::{Case, Route};
 use crate::models::lowrank::{LowRank, LowRankConfig, LowRankOde};
-use crate::solve::solve_on_tape;
+use crate::solve::{GradMode, solve_on_tape};
 use crate::tape::{Grads, ParamStore, Tape, Var};
 use std::collections::HashMap;
 
@@ -100,15 +100,18 @@ impl Case for LowRankCase {
     fn shape_of(&self, name: &str) -> Vec<usize> {
         self.shapes.get(name).cloned().unwrap_or_default()
     }
-    /// Checkpointed backprop, as for gnode cases: the same loss and gradient to rounding with
-    /// O(√steps) states instead of a tape of every stage.
-    fn loss_and_grad(&self, grads: &mut Grads<f64>) -> Option<Result<f64, String>> {
+    /// The solver's gradient by the route's mode, as for gnode cases.
+    fn loss_and_grad(
+        &self,
+        route: Route,
+        grads: &mut Grads<f64>,
+    ) -> Option<Result<(f64, GradMode), String>> {
         let d = &self.data;
         let ode = LowRankOde::new(&self.net, &d.inputs, d.batch, d.steps, d.input_dt);
         let n = self.net.config().neurons;
         let per = d.batch * n;
         let norm = 1.0 / (d.target_times.len() * per) as f64;
-        Some(d.checkpointed(
+        Some(d.gradient(
             &ode,
             |t, p| {
                 let x0 = p.vars.x0.expect("internal: the case network stores x0");
@@ -122,6 +125,7 @@ impl Case for LowRankCase {
                 let s = t.sum(sq);
                 t.scale(s, norm)
             },
+            route,
             grads,
         ))
     }

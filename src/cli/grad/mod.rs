@@ -10,7 +10,7 @@ mod lowrank;
 mod timed;
 
 use super::CliError;
-use crate::solve::{Controller, Method, SolveOptions};
+use crate::solve::{Controller, GradMode, Method, SolveOptions};
 use crate::tape::check::{GradCheckOptions, gradcheck};
 use crate::tape::{Grads, ParamStore, Tape, Var};
 use json::{field, number, only_keys, string};
@@ -26,6 +26,24 @@ pub struct GradArgs {
     /// exceeds 1e-6.
     #[arg(long)]
     pub check: bool,
+    /// How the gradient of an ODE case (gnode, lowrank) is computed: `auto` takes backprop
+    /// when its tape fits in 1 GiB (fixed steps) and its products are wide enough to make
+    /// recomputing dearer than storing (`neurodyn::solve::fastest_grad_mode`), checkpointed
+    /// backprop otherwise; `backprop` and `checkpointed` force one. Both give the gradient of
+    /// the same discrete solution, to rounding.
+    #[arg(long, value_enum, default_value_t = Route::Auto)]
+    pub grad_mode: Route,
+}
+
+/// The gradient route of `neurodyn grad` for ODE cases (`--grad-mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Route {
+    /// `neurodyn::solve::fastest_grad_mode` within [`timed::AUTO_TAPE_BYTES`].
+    Auto,
+    /// Backprop through the solver (every stage on one tape).
+    Backprop,
+    /// Checkpointed backprop (O(√steps) states; a second forward pass).
+    Checkpointed,
 }
 
 /// A parsed case: parameters (with their shapes as written) and a loss on the tape.
@@ -39,13 +57,17 @@ pub trait Case {
     /// # Errors
     /// A solver failure, as a message.
     fn loss(&self, tape: &mut Tape<f64>, store: &ParamStore<f64>) -> Result<Var, String>;
-    /// The loss at the case's own parameters and its gradient (into `grads`, zeroed) by a
-    /// cheaper route than recording everything on one tape, where the case has one (long
-    /// solves: checkpointed backprop, equal to backprop up to rounding).
+    /// The loss at the case's own parameters and its gradient (into `grads`, zeroed) by the
+    /// solver's gradient modes, where the case is a solve (`route` picks backprop or
+    /// checkpointed backprop, equal up to rounding), with the mode it took.
     ///
     /// # Errors
     /// A solver failure, as a message.
-    fn loss_and_grad(&self, _grads: &mut Grads<f64>) -> Option<Result<f64, String>> {
+    fn loss_and_grad(
+        &self,
+        _route: Route,
+        _grads: &mut Grads<f64>,
+    ) -> Option<Result<(f64, GradMode), String>> {
         None
     }
 }
@@ -124,9 +146,12 @@ pub fn run(a: &GradArgs) -> Result<(), CliError> {
         Ok(tape.scalar(l))
     };
     let mut g = store.zeros_like();
-    let (loss, routed) = match case.loss_and_grad(&mut g) {
-        Some(r) => (r.map_err(CliError::failure)?, true),
-        None => (one_tape(&mut g)?, false),
+    let (loss, routed) = match case.loss_and_grad(a.grad_mode, &mut g) {
+        Some(r) => {
+            let (loss, mode) = r.map_err(CliError::failure)?;
+            (loss, Some(mode))
+        }
+        None => (one_tape(&mut g)?, None),
     };
     // {"grad": {name: nested list, …}, "loss": x}, keys in sorted order (as a serde_json map
     // writes them), written into one buffer and out in one piece.
@@ -150,9 +175,9 @@ pub fn run(a: &GradArgs) -> Result<(), CliError> {
     // buffered stdout finds it at once instead of scanning the whole buffer for one).
     super::write_bytes(&text);
     if a.check {
-        if routed {
-            // The printed gradient came by the case's own route (checkpointed): it must equal
-            // the one-tape gradient that the finite differences below check.
+        if let Some(mode) = routed {
+            // The printed gradient came by the solver's gradient mode: it must equal the
+            // one-tape gradient that the finite differences below check.
             let mut gt = store.zeros_like();
             one_tape(&mut gt)?;
             let diff = (g.as_slice().iter().zip(gt.as_slice()))
@@ -160,10 +185,11 @@ pub fn run(a: &GradArgs) -> Result<(), CliError> {
                 .sum::<f64>()
                 .sqrt();
             let rel = diff / gt.norm().max(f64::MIN_POSITIVE);
-            eprintln!("checkpointed route against one tape: relative difference {rel:.2e}");
+            let name = mode.name();
+            eprintln!("{name} route against one tape: relative difference {rel:.2e}");
             if rel.is_nan() || rel > 1e-10 {
                 return Err(CliError::failure(format!(
-                    "gradient check failed: the checkpointed gradient differs from the one-tape \
+                    "gradient check failed: the {name} gradient differs from the one-tape \
                      gradient by {rel:.2e} (relative) > 1e-10"
                 )));
             }

@@ -5,9 +5,13 @@
 use super::super::CliError;
 use super::json::{NumArray, array, expect_shape, field, number, only_keys, string};
 use super::json_text::Json as Value;
-use super::solver;
-use crate::solve::{Dynamics, GradMode, SolveOptions, solve_with_grad};
+use super::{Route, solver};
+use crate::solve::{Dynamics, GradMode, SolveOptions, fastest_grad_mode, solve_with_grad};
 use crate::tape::{Grads, Tape, Var};
+
+/// The most tape memory `--grad-mode auto` lets backprop take before
+/// it takes checkpointed backprop instead.
+pub const AUTO_TAPE_BYTES: usize = 1 << 30;
 
 /// Parsed, validated timed data with solver options ready for a solve over `[0, KΔ]`.
 pub struct TimedData {
@@ -29,21 +33,28 @@ pub struct TimedData {
 
 impl TimedData {
     /// The loss and gradient (into `grads`) of a solve over the case's time span with its
-    /// solver, by checkpointed backprop: `init` records the initial state, `term` the loss term
-    /// of save `j`.
+    /// solver, by the route `route` picks: `init` records the initial state, `term` the loss
+    /// term of save `j`. Returns the loss and the mode that computed it.
     ///
     /// # Errors
     /// A solver failure, as a message.
-    pub fn checkpointed<D: Dynamics<f64>>(
+    pub fn gradient<D: Dynamics<f64>>(
         &self,
         ode: &D,
         init: impl Fn(&mut Tape<f64>, &D::Params) -> Var,
         term: impl FnMut(&mut Tape<f64>, &D::Params, usize, Var) -> Var,
+        route: Route,
         grads: &mut Grads<f64>,
-    ) -> Result<f64, String> {
-        let mode = GradMode::Checkpointed;
-        solve_with_grad(ode, init, term, 0.0, self.t_end(), &self.opts, mode, grads)
-            .map(|s| s.loss)
+    ) -> Result<(f64, GradMode), String> {
+        let (t_end, opts) = (self.t_end(), &self.opts);
+        let mode = match route {
+            Route::Auto => fastest_grad_mode(ode, &init, 0.0, t_end, opts, AUTO_TAPE_BYTES)
+                .map_err(|e| e.to_string())?,
+            Route::Backprop => GradMode::Backprop,
+            Route::Checkpointed => GradMode::Checkpointed,
+        };
+        solve_with_grad(ode, init, term, 0.0, t_end, opts, mode, grads)
+            .map(|s| (s.loss, mode))
             .map_err(|e| e.to_string())
     }
 

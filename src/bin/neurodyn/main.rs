@@ -1,0 +1,10 @@
+//! The `neurodyn` command-line tool (all of it lives in `neurodyn::cli`).
+
+mod huge_pages;
+
+#[global_allocator]
+static ALLOC: huge_pages::HugePageAlloc = huge_pages::HugePageAlloc;
+
+fn main() {
+    std::process::exit(neurodyn::cli::main());
+}
