@@ -299,11 +299,15 @@ impl<T: Float> Tape<T> {
 
     /// Makes room for `additional` more values beyond those in use, in one allocation: a
     /// caller that knows how much it will record (a backprop solve) saves the arena's growth
-    /// by doubling, its copies and its over-allocation.
+    /// by doubling, its copies and its over-allocation. The new arena is allocated zeroed
+    /// (`calloc`: large blocks come from the system already zero, so nothing is written until
+    /// the ops write their outputs) and the values in use are copied over.
     pub fn reserve_values(&mut self, additional: usize) {
         let want = self.used.saturating_add(additional);
-        if want > self.val.capacity() {
-            self.val.reserve_exact(want - self.val.len());
+        if want > self.val.len() {
+            let mut fresh = vec![T::ZERO; want];
+            fresh[..self.used].copy_from_slice(&self.val[..self.used]);
+            self.val = fresh;
         }
     }
 
