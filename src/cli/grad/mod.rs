@@ -27,7 +27,7 @@ pub struct GradArgs {
     #[arg(long)]
     pub check: bool,
     /// How the gradient of an ODE case (gnode, lowrank) is computed: `auto` takes backprop
-    /// when its tape fits in 1 GiB (fixed steps) and its products are wide enough to make
+    /// when its tape fits in 256 MiB (fixed steps) and its products are wide enough to make
     /// recomputing dearer than storing (`neurodyn::solve::fastest_grad_mode`), checkpointed
     /// backprop otherwise; `backprop` and `checkpointed` force one. Both give the gradient of
     /// the same discrete solution, to rounding.
