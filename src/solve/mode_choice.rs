@@ -21,11 +21,11 @@
 //! that is fresh in a one-shot process (the kernel zeroes each page first) and reads it back
 //! from DRAM. So backprop wins when each value carries many multiply–adds: for the gnODE mGRU
 //! cell a value carries about `N/2.5` of them (`2BN²` per stage against about `5BN` values).
-//! Measured on `neurodyn grad` (f64, B = 32, RK4 200 steps, Emerald Rapids, one core;
-//! `docs/benchmarks.md`): at N = 32 (≈ 13 per value) checkpointed took 23.6 ms and backprop
-//! 26.2 (the kernel's page zeroing alone 17 % of backprop's samples); at N = 128 (≈ 51)
-//! backprop took 162.7 ms against 184.3. [`fastest_grad_mode`] puts the line at
-//! [`MIN_MULTIPLY_ADDS_PER_VALUE`] = 32.
+//! Measured on `neurodyn grad` (f64, B = 32, RK4 200 steps, an AMD EPYC of the Zen 4 class, one
+//! core; `docs/benchmarks.md`): at N = 32 (≈ 13 per value) checkpointed took 23.6 ms and
+//! backprop 26.2 (the kernel's page zeroing alone 17 % of backprop's samples); at N = 128 (≈ 51)
+//! backprop (its tape on huge pages) took 162.7 ms against 184.3. [`fastest_grad_mode`] puts
+//! the line at [`MIN_MULTIPLY_ADDS_PER_VALUE`] = 32.
 
 use super::engine::{fixed_steps, stops};
 use super::{Dynamics, GradMode, SolveError, SolveOptions, Stage};
@@ -74,19 +74,37 @@ where
     D: Dynamics<T>,
     I: Fn(&mut Tape<T>, &D::Params) -> Var,
 {
+    Ok(probe(dynamics, init, t0, t1, opts)?.map(|(_, bytes)| bytes))
+}
+
+/// The [`StepCost`] of a fixed-step solve and the bytes of its whole backprop tape (the
+/// parameters and initial state, then `steps` steps), from a scratch tape; `None` for adaptive
+/// steps.
+fn probe<T, D, I>(
+    dynamics: &D,
+    init: I,
+    t0: T,
+    t1: T,
+    opts: &SolveOptions<T>,
+) -> Result<Option<(StepCost, usize)>, SolveError>
+where
+    T: Float,
+    D: Dynamics<T>,
+    I: Fn(&mut Tape<T>, &D::Params) -> Var,
+{
     opts.validate(t0, t1)?;
     let mut tape = Tape::new();
     let p = dynamics.record(&mut tape);
     let y0 = init(&mut tape, &p);
-    Ok(step_cost(&mut tape, dynamics, &p, y0, t0, t1, opts).map(|c| tape_bytes(&tape, c)))
-}
-
-/// Bytes of the whole backprop tape: what is on `tape` now and `cost.steps` steps.
-fn tape_bytes<T: Float>(tape: &Tape<T>, cost: StepCost) -> usize {
-    let values = cost.steps.saturating_mul(cost.values);
-    values
-        .saturating_add(tape.num_values())
-        .saturating_mul(std::mem::size_of::<T>())
+    Ok(
+        step_cost(&mut tape, dynamics, &p, y0, t0, t1, opts).map(|c| {
+            let values = c.steps.saturating_mul(c.values);
+            let bytes = values
+                .saturating_add(tape.num_values())
+                .saturating_mul(std::mem::size_of::<T>());
+            (c, bytes)
+        }),
+    )
 }
 
 /// What a fixed-step solve records per step.
@@ -202,13 +220,9 @@ where
     D: Dynamics<T>,
     I: Fn(&mut Tape<T>, &D::Params) -> Var,
 {
-    opts.validate(t0, t1)?;
-    let mut tape = Tape::new();
-    let p = dynamics.record(&mut tape);
-    let y0 = init(&mut tape, &p);
-    Ok(match step_cost(&mut tape, dynamics, &p, y0, t0, t1, opts) {
-        Some(c)
-            if tape_bytes(&tape, c) <= max_bytes
+    Ok(match probe(dynamics, init, t0, t1, opts)? {
+        Some((c, bytes))
+            if bytes <= max_bytes
                 && c.macs >= MIN_MULTIPLY_ADDS_PER_VALUE.saturating_mul(c.values as u64) =>
         {
             GradMode::Backprop

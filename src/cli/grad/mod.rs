@@ -38,7 +38,7 @@ pub struct GradArgs {
 /// The gradient route of `neurodyn grad` for ODE cases (`--grad-mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Route {
-    /// `neurodyn::solve::fastest_grad_mode` within [`timed::AUTO_TAPE_BYTES`].
+    /// Backprop when its tape fits in 256 MiB and its products are wide, else checkpointed.
     Auto,
     /// Backprop through the solver (every stage on one tape).
     Backprop,
