@@ -110,7 +110,7 @@ where
 /// What a fixed-step solve records per step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct StepCost {
-    /// Steps of the solve.
+    /// Steps of the solve (at most `max_steps`, where a longer one stops).
     pub(crate) steps: usize,
     /// Tape values one step records.
     pub(crate) values: usize,
@@ -142,6 +142,8 @@ pub(crate) fn step_cost<T: Float, D: Dynamics<T>>(
         steps = steps.saturating_add(fixed_steps(stop - t, dt));
         t = stop;
     }
+    // A solve of more steps stops with `MaxSteps` after recording this many.
+    let steps = steps.min(opts.max_steps);
     let (mark, values_before, macs_before) = (tape.mark(), tape.num_values(), tape.multiply_adds());
     let at = Stage {
         t: t0,

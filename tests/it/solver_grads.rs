@@ -376,3 +376,37 @@ fn backprop_memory_estimate_is_close_to_what_backprop_takes() {
         check(&what, &ode, init, k as f64 * dt, &opts, g, dense);
     }
 }
+
+/// A fixed-step solve of a billion steps with `max_steps = 1000`: backprop reserves its tape
+/// from the estimate, which counts at most `max_steps` steps, so the solve still ends with
+/// `MaxSteps` instead of asking for terabytes up front.
+#[test]
+fn backprop_of_a_solve_past_max_steps_reserves_only_max_steps() {
+    use neurodyn::solve::{SolveError, backprop_tape_bytes};
+    let toy = Toy::new(3, 2, 1, 1.0, 11);
+    let opts = SolveOptions {
+        save_at: vec![T1],
+        max_steps: 1000,
+        ..SolveOptions::fixed(Method::Rk4, 1e-9)
+    };
+    let init = |t: &mut Tape<f64>, p: &_| toy.init(t, p);
+    let bytes = backprop_tape_bytes(&toy, init, 0.0, T1, &opts)
+        .unwrap()
+        .unwrap();
+    assert!(
+        bytes < 1 << 24,
+        "{bytes} bytes for 1000 steps of a 2×3 state"
+    );
+    let mut g = toy.store.zeros_like();
+    let r = solve_with_grad(
+        &toy,
+        init,
+        |t, _, j, y| term(t, &toy, j, y),
+        0.0,
+        T1,
+        &opts,
+        GradMode::Backprop,
+        &mut g,
+    );
+    assert!(matches!(r, Err(SolveError::MaxSteps { .. })), "{r:?}");
+}
