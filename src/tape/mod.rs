@@ -302,6 +302,17 @@ impl<T: Float> Tape<T> {
     /// by doubling, its copies and its over-allocation. The new arena is allocated zeroed
     /// (`calloc`: large blocks come from the system already zero, so nothing is written until
     /// the ops write their outputs) and the values in use are copied over.
+    ///
+    /// ```
+    /// use neurodyn::tape::Tape;
+    /// let mut t = Tape::<f64>::new();
+    /// let x = t.constant(1, 2, &[1.0, 2.0]);
+    /// t.reserve_values(1000);
+    /// let y = t.scale(x, 2.0);
+    /// assert_eq!(t.value(x), &[1.0, 2.0]); // the values in use moved with the arena
+    /// assert_eq!(t.value(y), &[2.0, 4.0]);
+    /// assert_eq!(t.num_values(), 4);
+    /// ```
     pub fn reserve_values(&mut self, additional: usize) {
         let want = self.used.saturating_add(additional);
         if want > self.val.len() {
