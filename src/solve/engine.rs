@@ -118,6 +118,13 @@ pub(crate) fn fixed_steps<T: Float>(len: T, dt: T) -> usize {
     (n as usize).max(1)
 }
 
+/// Number of fixed steps the engine takes from `t` to the next stop `stop`: steps of about
+/// `opts.dt`, or one step where a fixed-step method has no `dt`.
+pub(crate) fn fixed_steps_to<T: Float>(opts: &SolveOptions<T>, t: T, stop: T) -> usize {
+    let dt = opts.dt.unwrap_or(stop - t).abs();
+    fixed_steps(stop - t, dt)
+}
+
 /// The engine's state during one integration.
 pub(crate) struct Integrator<'o, T: Float> {
     pub(crate) tab: &'static Tableau,
@@ -373,8 +380,7 @@ impl<'o, T: Float> Integrator<'o, T> {
         let mut nonfinite_streak = 0;
         for &(stop, is_jump) in &stop_list {
             let (n_fixed, h_fixed) = if fixed {
-                let dt = self.opts.dt.unwrap_or(stop - t).abs();
-                let n = fixed_steps(stop - t, dt);
+                let n = fixed_steps_to(self.opts, t, stop);
                 (n, (stop - t) / T::from_usize(n))
             } else {
                 (0, T::ZERO)

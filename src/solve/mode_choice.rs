@@ -27,14 +27,15 @@
 //! backprop (its tape on huge pages) took 162.7 ms against 184.3. [`fastest_grad_mode`] puts
 //! the line at [`MIN_MULTIPLY_ADDS_PER_VALUE`] = 32.
 
-use super::engine::{fixed_steps, stops};
+use super::engine::{fixed_steps_to, stops};
 use super::{Dynamics, GradMode, SolveError, SolveOptions, Stage};
 use crate::Float;
 use crate::tape::{Tape, Var};
 
 /// The bytes of tape values that [`GradMode::Backprop`] would hold for this
 /// solve (see the module's formula), from one right-hand side recorded on a scratch tape;
-/// `None` for adaptive steps, whose number is not known before the solve.
+/// `None` for adaptive steps, whose number is not known before the solve (and for an empty
+/// span, `t0 = t1`).
 ///
 /// # Errors
 /// Invalid options (as [`super::solve`]).
@@ -79,7 +80,7 @@ where
 
 /// The [`StepCost`] of a fixed-step solve and the bytes of its whole backprop tape (the
 /// parameters and initial state, then `steps` steps), from a scratch tape; `None` for adaptive
-/// steps.
+/// steps and an empty span.
 fn probe<T, D, I>(
     dynamics: &D,
     init: I,
@@ -120,7 +121,7 @@ pub(crate) struct StepCost {
 
 /// The [`StepCost`] of a fixed-step solve from `y0` recorded on `tape` (see the module's
 /// formula), from one right-hand side recorded at the end of `tape` and rewound; `None` for
-/// adaptive steps. Recorded as for backprop: some ops keep more for their backward pass when
+/// adaptive steps and an empty span. Recorded as for backprop: some ops keep more for their backward pass when
 /// gradients are on.
 pub(crate) fn step_cost<T: Float, D: Dynamics<T>>(
     tape: &mut Tape<T>,
@@ -138,8 +139,7 @@ pub(crate) fn step_cost<T: Float, D: Dynamics<T>>(
     let mut t = t0;
     let mut steps = 0usize;
     for &(stop, _) in &stop_list {
-        let dt = opts.dt.unwrap_or(stop - t).abs();
-        steps = steps.saturating_add(fixed_steps(stop - t, dt));
+        steps = steps.saturating_add(fixed_steps_to(opts, t, stop));
         t = stop;
     }
     // A solve of more steps stops with `MaxSteps` after recording this many.
