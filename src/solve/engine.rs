@@ -16,6 +16,11 @@ use crate::tape::{Tape, Var};
 pub(crate) trait Rhs<T: Float> {
     /// Records `f(at, y)`.
     fn eval(&mut self, tape: &mut Tape<T>, at: Stage<T>, y: Var) -> Var;
+    /// Records `f(at, Σ c_i y_i)` ([`Dynamics::rhs_comb`]).
+    fn eval_comb(&mut self, tape: &mut Tape<T>, at: Stage<T>, terms: &[(Var, T)]) -> Var {
+        let y = tape.lin_comb(terms);
+        self.eval(tape, at, y)
+    }
 }
 
 /// A [`Dynamics`] with its parameters recorded on the tape in use.
@@ -27,6 +32,9 @@ pub(crate) struct DynRhs<'a, T: Float, D: Dynamics<T>> {
 impl<T: Float, D: Dynamics<T>> Rhs<T> for DynRhs<'_, T, D> {
     fn eval(&mut self, tape: &mut Tape<T>, at: Stage<T>, y: Var) -> Var {
         self.d.rhs(tape, &self.p, at, y)
+    }
+    fn eval_comb(&mut self, tape: &mut Tape<T>, at: Stage<T>, terms: &[(Var, T)]) -> Var {
+        self.d.rhs_comb(tape, &self.p, at, terms)
     }
 }
 
@@ -190,25 +198,26 @@ impl<'o, T: Float> Integrator<'o, T> {
                     self.terms.push((self.ks[j], h * T::from_f64(a)));
                 }
             }
-            let yi = tape.lin_comb(&self.terms);
             let last = tab.fsal && i == s - 1;
-            if last {
-                y_new = Some(yi);
-            }
             let ti = if last {
                 t_next
             } else {
                 t + h * T::from_f64(tab.c[i])
             };
-            let k = rhs.eval(
-                tape,
-                Stage {
-                    t: ti,
-                    step_start: t,
-                    step_end: t_next,
-                },
-                yi,
-            );
+            let at = Stage {
+                t: ti,
+                step_start: t,
+                step_end: t_next,
+            };
+            // The stage state is recorded only where it is also the new state (FSAL); else
+            // the right-hand side takes the combination (and may keep it off the tape).
+            let k = if last {
+                let yi = tape.lin_comb(&self.terms);
+                y_new = Some(yi);
+                rhs.eval(tape, at, yi)
+            } else {
+                rhs.eval_comb(tape, at, &self.terms)
+            };
             self.ks.push(k);
         }
         self.stats.rhs_evals += s - 1;

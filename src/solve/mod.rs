@@ -92,6 +92,23 @@ pub trait Dynamics<T: Float> {
     fn record(&self, tape: &mut Tape<T>) -> Self::Params;
     /// Records `f(t, y)`; the result has the shape of `y`.
     fn rhs(&self, tape: &mut Tape<T>, p: &Self::Params, at: Stage<T>, y: Var) -> Var;
+
+    /// Records `f(t, Σ_i c_i y_i)`: the right-hand side at a linear combination of states
+    /// (`terms`, as for [`Tape::lin_comb`]), which is how a Runge–Kutta stage reaches it
+    /// (`y + h Σ_j a_ij k_j`). The default records the combination and calls [`Dynamics::rhs`];
+    /// a vector field that can take the combination into its first op (the gnODE's mGRU
+    /// cell, [`Tape::gated_tanh_cell_comb`]) overrides it to keep the stage state off the tape.
+    /// An override must give the values and gradients of the default, bit for bit.
+    fn rhs_comb(
+        &self,
+        tape: &mut Tape<T>,
+        p: &Self::Params,
+        at: Stage<T>,
+        terms: &[(Var, T)],
+    ) -> Var {
+        let y = tape.lin_comb(terms);
+        self.rhs(tape, p, at, y)
+    }
 }
 
 /// Counters of a solve.

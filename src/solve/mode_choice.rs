@@ -6,12 +6,15 @@
 //! side:
 //!
 //! ```text
-//! values ≈ v_params + v_init + n_steps · (s · (v_rhs + n_state) + n_state)
+//! values ≈ v_params + v_init + n_steps · (v_rhs + (s − 1) · v_stage + n_state)
 //! bytes  ≈ values · size_of::<T>()
 //! ```
 //!
-//! for an `s`-stage method (each stage records the right-hand side and the stage state; a step
-//! ends with the new state). The loss terms at the save points are not counted, nor the
+//! for an `s`-stage method: the first stage records the right-hand side at the step's state
+//! (`v_rhs` values), each later one at a combination of states ([`Dynamics::rhs_comb`]:
+//! `v_stage` values, the stage state included unless the vector field keeps it off the tape),
+//! and the step ends with the new state (FSAL methods: the last stage's state is the new
+//! state, and the first stage is the previous step's last). The loss terms at the save points are not counted, nor the
 //! gradient buffers: the backward pass recycles them as it goes (a few stages' worth are alive
 //! at once), so the values dominate.
 //!
@@ -20,7 +23,9 @@
 //! products), but its segments' tapes stay in cache; backprop writes every value to memory
 //! that is fresh in a one-shot process (the kernel zeroes each page first) and reads it back
 //! from DRAM. So backprop wins when each value carries many multiply–adds: for the gnODE mGRU
-//! cell a value carries about `N/2.5` of them (`2BN²` per stage against about `5BN` values).
+//! cell a value carries about `N/2` of them (`2BN²` per stage against about `4BN` values: the
+//! cell's output and three local derivatives per state element; the stage state is not
+//! stored).
 //! Measured on `neurodyn grad` (f64, B = 32, RK4 200 steps, an AMD EPYC of the Zen 4 class, one
 //! core; `docs/benchmarks.md`): at N = 32 (≈ 13 per value) checkpointed took 23.6 ms and
 //! backprop 26.2 (the kernel's page zeroing alone 17 % of backprop's samples); at N = 128 (≈ 51)
@@ -154,14 +159,27 @@ pub(crate) fn step_cost<T: Float, D: Dynamics<T>>(
     let v_rhs = tape.num_values() - values_before;
     let macs_rhs = tape.multiply_adds() - macs_before;
     tape.rewind(mark);
+    // A later stage: the right-hand side at a combination (which it may keep off the tape).
+    let half = T::from_f64(0.5);
+    dynamics.rhs_comb(tape, p, at, &[(y0, T::ONE), (y0, half)]);
+    let v_comb = tape.num_values() - values_before;
+    tape.rewind(mark);
     let n_state = tape.value(y0).len();
-    let stages = opts.method.tableau().stages();
+    let tab = opts.method.tableau();
+    let s = tab.stages();
+    // FSAL: the first stage is the previous step's last, and the last stage's state is the
+    // new state; else the step ends with the new state's own combination.
+    let (evals, values) = if tab.fsal && s > 1 {
+        let v = (s - 2).saturating_mul(v_comb);
+        (s - 1, v.saturating_add(n_state + v_rhs))
+    } else {
+        let v = (s - 1).saturating_mul(v_comb);
+        (s, v.saturating_add(v_rhs + n_state))
+    };
     Some(StepCost {
         steps,
-        values: stages
-            .saturating_mul(v_rhs + n_state)
-            .saturating_add(n_state),
-        macs: macs_rhs.saturating_mul(stages as u64),
+        values,
+        macs: macs_rhs.saturating_mul(evals as u64),
     })
 }
 

@@ -182,6 +182,7 @@ impl<T: Float> Tape<T> {
             flush_next,
             par,
             wt_cache,
+            cell_scratch,
             ..
         } = self;
         let par = *par;
@@ -512,33 +513,82 @@ impl<T: Float> Tape<T> {
                 // only such cells reach their rule.
                 dense::gated_tanh_vjp_coefs(gz, gh, g, vp!(coef), cols);
             }
-            Op::GatedTanhCell { h, w, c, coef, .. } => {
+            Op::GatedTanhCell {
+                state,
+                len,
+                w,
+                c,
+                coef,
+                ..
+            } => {
                 // ∂z = [g P | g Q] into the stash's buffer, then ∂h = g S + ∂z W, ∂c = ∂z
-                // (summed over rows when broadcast), and ∂W = ∂zᵀ h deferred.
-                let (ci, hi) = (coef as usize, h as usize);
+                // (summed over rows when broadcast), and ∂W = ∂zᵀ h deferred. A state summed
+                // from several terms passes ∂h on to them as `lin_comb` would, and is summed
+                // again after ∂z in the same buffer for the deferred product.
+                let terms = &aux[state as usize..(state + len) as usize];
+                let in_place = len == 1 && terms[0].1 == T::ONE;
+                let ci = coef as usize;
                 let (nw, nc) = (nodes[w as usize], nodes[c as usize]);
                 let zc = 2 * cols;
-                grads.claim(ci, rows * zc);
+                let stash = if in_place { zc } else { zc + cols };
+                grads.claim(ci, rows * stash);
                 let mut gz = grads.take(ci);
-                let gzs = &mut gz[..rows * zc];
-                let gh = gpf!(h).map(|(s, fresh)| (s, accum_for(fresh)));
-                dense::gated_tanh_vjp_coefs(
-                    Some((&mut *gzs, Accum::Replace)),
-                    gh,
-                    g,
-                    vp!(coef),
-                    cols,
-                );
-                if let Some((gc, fresh)) = gpf!(c) {
-                    addend_grad(gc, gzs, rows, zc, nc.rows as usize != rows, fresh);
-                }
-                if let Some((gx, fresh)) = gpf!(hi) {
-                    let (dst, gm) = (MatMut::new(gx, rows, cols), MatRef::new(gzs, rows, zc));
-                    let wm = MatRef::new(vp!(w), zc, cols);
-                    times_weight(dst, accum_for(fresh), gm, w, wm, wt_cache, par);
+                let (gzs, hs) = gz[..rows * stash].split_at_mut(rows * zc);
+                if in_place {
+                    let hi = terms[0].0;
+                    let gh = gpf!(hi).map(|(s, fresh)| (s, accum_for(fresh)));
+                    dense::gated_tanh_vjp_coefs(
+                        Some((&mut *gzs, Accum::Replace)),
+                        gh,
+                        g,
+                        vp!(coef),
+                        cols,
+                    );
+                    if let Some((gc, fresh)) = gpf!(c) {
+                        addend_grad(gc, gzs, rows, zc, nc.rows as usize != rows, fresh);
+                    }
+                    if let Some((gx, fresh)) = gpf!(hi) {
+                        let (dst, gm) = (MatMut::new(gx, rows, cols), MatRef::new(&*gzs, rows, zc));
+                        let wm = MatRef::new(vp!(w), zc, cols);
+                        times_weight(dst, accum_for(fresh), gm, w, wm, wt_cache, par);
+                    }
+                } else {
+                    let h_needs_grad = terms.iter().any(|&(p, _)| nodes[p as usize].needs_grad);
+                    let mut dh = std::mem::take(cell_scratch);
+                    if dh.len() < rows * cols {
+                        dh.resize(rows * cols, T::ZERO);
+                    }
+                    let dhs = &mut dh[..rows * cols];
+                    dense::gated_tanh_vjp_coefs(
+                        Some((&mut *gzs, Accum::Replace)),
+                        h_needs_grad.then_some((&mut *dhs, Accum::Replace)),
+                        g,
+                        vp!(coef),
+                        cols,
+                    );
+                    if let Some((gc, fresh)) = gpf!(c) {
+                        addend_grad(gc, gzs, rows, zc, nc.rows as usize != rows, fresh);
+                    }
+                    if h_needs_grad {
+                        let (dst, gm) =
+                            (MatMut::new(dhs, rows, cols), MatRef::new(&*gzs, rows, zc));
+                        let wm = MatRef::new(vp!(w), zc, cols);
+                        times_weight(dst, Accum::Add, gm, w, wm, wt_cache, par);
+                        for &(p, cf) in terms {
+                            if let Some((gx, fresh)) = gpf!(p) {
+                                axpy_or_set(gx, cf, dhs, fresh);
+                            }
+                        }
+                    }
+                    *cell_scratch = dh;
+                    if nw.needs_grad {
+                        super::build_linalg::lin_comb_values(hs, terms, nodes, val);
+                    }
                 }
                 if nw.needs_grad {
-                    queue!(w, coef, h, true, rows * zc);
+                    // The product's left operand: the state node, or the sum after ∂z.
+                    let a = if in_place { terms[0].0 } else { NONE };
+                    queue!(w, coef, a, true, rows * zc);
                     grads.put(ci, gz);
                 } else {
                     grads.recycle(gz);
@@ -599,15 +649,30 @@ impl<T: Float> Segments<T> for DeferredSegs<'_, T> {
     }
     fn get(&self, i: usize) -> (MatRef<'_, T>, MatRef<'_, T>) {
         let Deferred { node, a, tb, .. } = self.order[i];
-        let an = self.nodes[a as usize];
-        let (m, k) = (an.rows as usize, an.cols as usize);
         let n = if tb { self.w.rows } else { self.w.cols } as usize;
-        let g = self
+        // `A` is a node, or (`NONE`: a fused cell's summed state, `x Wᵀ`) stored after `G` in
+        // the same buffer.
+        let (m, k) = if a == NONE {
+            (
+                self.nodes[node as usize].rows as usize,
+                self.w.cols as usize,
+            )
+        } else {
+            let an = self.nodes[a as usize];
+            (an.rows as usize, an.cols as usize)
+        };
+        let a_len = if a == NONE { m * k } else { 0 };
+        let buf = self
             .grads
-            .get(node as usize, m * n)
+            .get(node as usize, m * n + a_len)
             .expect("internal: a queued product's gradient was freed");
+        let (g, a_buf) = buf.split_at(m * n);
         let g = MatRef::new(g, m, n);
-        let av = MatRef::new(&self.val[an.range()], m, k);
+        let av = if a == NONE {
+            MatRef::new(a_buf, m, k)
+        } else {
+            MatRef::new(&self.val[self.nodes[a as usize].range()], m, k)
+        };
         // Y = A Bᵀ: dB += Gᵀ A;   Y = A B: dB += Aᵀ G.
         if tb { (g.t(), av) } else { (av.t(), g) }
     }

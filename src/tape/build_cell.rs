@@ -38,10 +38,59 @@ impl<T: Float> Tape<T> {
     /// ```
     #[track_caller]
     pub fn gated_tanh_cell(&mut self, h: Var, w: Var, c: Var, a: T, b: T) -> Var {
-        let name = "gated_tanh_cell";
-        let (ih, iw, ic) = (self.id(name, h), self.id(name, w), self.id(name, c));
+        self.cell("gated_tanh_cell", &[(h, T::ONE)], w, c, a, b)
+    }
+
+    /// The mGRU cell of [`Tape::gated_tanh_cell`] at the state `h = Σ_i c_i x_i` (`terms`, as
+    /// for [`Tape::lin_comb`]): the same values and gradients as
+    /// `gated_tanh_cell(lin_comb(terms), w, c, a, b)`, bit for bit, without storing `h`. A
+    /// Runge–Kutta stage evaluates its right-hand side at such a combination of the step's
+    /// state and earlier stages; the cell sums it into scratch for its product, and the
+    /// backward pass sums it again for the weight's gradient (`∂W = ∂zᵀ h`) instead of reading
+    /// it from the tape, which then holds one value fewer per state element and stage.
+    ///
+    /// # Panics
+    /// If `terms` is empty or the shapes do not fit.
+    ///
+    /// # Example
+    /// ```
+    /// use neurodyn::tape::Tape;
+    /// let mut t = Tape::<f64>::new();
+    /// let y = t.variable(2, 1, &[0.5, -0.25]);
+    /// let k = t.variable(2, 1, &[1.0, 3.0]);
+    /// let w = t.variable(2, 1, &[1.0, 2.0]); // [W_f; W_g], n = 1
+    /// let c = t.constant(1, 2, &[0.1, 0.0]);
+    /// let before = t.num_values();
+    /// let cell = t.gated_tanh_cell_comb(&[(y, 1.0), (k, 0.5)], w, c, 0.0, 1.0);
+    /// // the output and the cell's local derivatives; no state
+    /// assert_eq!(t.num_values() - before, 2 + 6);
+    /// let h = t.lin_comb(&[(y, 1.0), (k, 0.5)]);
+    /// let cell2 = t.gated_tanh_cell(h, w, c, 0.0, 1.0);
+    /// assert_eq!(t.value(cell), t.value(cell2));
+    /// ```
+    #[track_caller]
+    pub fn gated_tanh_cell_comb(&mut self, terms: &[(Var, T)], w: Var, c: Var, a: T, b: T) -> Var {
+        self.cell("gated_tanh_cell_comb", terms, w, c, a, b)
+    }
+
+    #[track_caller]
+    fn cell(&mut self, name: &str, terms: &[(Var, T)], w: Var, c: Var, a: T, b: T) -> Var {
+        assert!(!terms.is_empty(), "{name}: no terms");
+        let ih = self.id(name, terms[0].0);
+        let (iw, ic) = (self.id(name, w), self.id(name, c));
         let (nh, nw, nc) = (self.nodes[ih], self.nodes[iw], self.nodes[ic]);
         let (rows, n) = (nh.rows as usize, nh.cols as usize);
+        let mut h_needs_grad = false;
+        for &(v, _) in terms {
+            let nv = self.nodes[self.id(name, v)];
+            assert!(
+                nv.rows == nh.rows && nv.cols == nh.cols,
+                "{name}: term shapes {}×{} and {rows}×{n} differ",
+                nv.rows,
+                nv.cols
+            );
+            h_needs_grad |= nv.needs_grad;
+        }
         assert!(
             n > 0 && nw.rows as usize == 2 * n && nw.cols as usize == n,
             "{name}: the weight is {}×{}; a state of {rows}×{n} needs {}×{n}",
@@ -57,15 +106,24 @@ impl<T: Float> Tape<T> {
             2 * n,
             2 * n
         );
+        let in_place = terms.len() == 1 && terms[0].1 == T::ONE;
         if rows < 2 || !matches!(nw.op, Op::Leaf | Op::Param { .. }) {
+            let h = if in_place {
+                terms[0].0
+            } else {
+                self.lin_comb(terms)
+            };
             let z = self.linear(h, w, Some(c));
             return self.gated_tanh(z, h, a, b);
         }
-        let needs_grad = self.grad_enabled && (nh.needs_grad || nw.needs_grad || nc.needs_grad);
-        let slot = self.packed_weight(iw, needs_grad && nh.needs_grad);
+        let needs_grad = self.grad_enabled && (h_needs_grad || nw.needs_grad || nc.needs_grad);
+        let slot = self.packed_weight(iw, needs_grad && h_needs_grad);
         let coef = needs_grad.then(|| self.push(Op::Leaf, rows, 3 * n, false));
+        let state = self.aux.len();
+        self.aux.extend(terms.iter().map(|&(v, c)| (v.idx, c)));
         let op = Op::GatedTanhCell {
-            h: ih as u32,
+            state: state as u32,
+            len: terms.len() as u32,
             w: iw as u32,
             c: ic as u32,
             a,
@@ -76,22 +134,21 @@ impl<T: Float> Tape<T> {
         self.macs += (rows * 2 * n * n) as u64;
         let zc = 2 * n;
         let mut z = std::mem::take(&mut self.cell_scratch);
-        if z.len() < rows * zc {
-            z.resize(rows * zc, T::ZERO);
+        let need = rows * zc + if in_place { 0 } else { rows * n };
+        if z.len() < need {
+            z.resize(need, T::ZERO);
         }
-        let zs = &mut z[..rows * zc];
-        let hm = MatRef::new(&self.val[nh.range()], rows, n);
-        let wt = &self.wt_cache[slot].wt;
-        dense::gemm_prepacked(
-            MatMut::new(zs, rows, zc),
-            Accum::Replace,
-            T::ONE,
-            hm,
-            wt,
-            self.par,
-        );
-        let coef_off = coef.map(|k| self.nodes[k].off);
-        let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
+        let (zs, hs) = z[..need].split_at_mut(rows * zc);
+        let Tape {
+            nodes,
+            val,
+            aux,
+            wt_cache,
+            par,
+            ..
+        } = self;
+        let coef_off = coef.map(|k| nodes[k].off);
+        let (lo, out) = split_out(val, &nodes[idx]);
         // With the stash: [inputs … | coef] below the output.
         let (inputs, mut stash) = match coef_off {
             Some(off) => {
@@ -100,7 +157,21 @@ impl<T: Float> Tape<T> {
             }
             None => (&*lo, None),
         };
-        let (hv, cv) = (&inputs[nh.range()], &inputs[nc.range()]);
+        let hv = if in_place {
+            &inputs[nh.range()]
+        } else {
+            super::build_linalg::lin_comb_values(hs, &aux[state..], nodes, inputs);
+            &*hs
+        };
+        dense::gemm_prepacked(
+            MatMut::new(zs, rows, zc),
+            Accum::Replace,
+            T::ONE,
+            MatRef::new(hv, rows, n),
+            &wt_cache[slot].wt,
+            *par,
+        );
+        let cv = &inputs[nc.range()];
         for r in 0..rows {
             let zr = &mut zs[r * zc..(r + 1) * zc];
             let cr = if nc.rows == 1 {

@@ -1,7 +1,7 @@
 //! Recording: products, linear combinations and row-wise log-sum-exp/softmax.
 
 use super::op::{Bcast, Op};
-use super::{Tape, Var, WeightPacks, split_out};
+use super::{Node, Tape, Var, WeightPacks, split_out};
 use crate::Float;
 use crate::dense::simd::Lanes;
 use crate::dense::{self, Accum, MatMut, MatRef, Par};
@@ -213,23 +213,7 @@ impl<T: Float> Tape<T> {
         };
         let idx = self.push(op, n0.rows as usize, n0.cols as usize, needs);
         let (lo, out) = split_out(&mut self.val, &self.nodes[idx]);
-        let nodes = &self.nodes;
-        // Block by block, so the output block stays in L1 while every term is added to it
-        // (one pass over memory instead of one per term).
-        const BLOCK: usize = 1024;
-        for b0 in (0..out.len()).step_by(BLOCK) {
-            let b1 = (b0 + BLOCK).min(out.len());
-            let ob = &mut out[b0..b1];
-            for (j, &(i, c)) in self.aux[start..].iter().enumerate() {
-                let x = &lo[nodes[i as usize].range()][b0..b1];
-                if j == 0 {
-                    let cv = T::Lanes::splat(c);
-                    dense::map_with(ob, x, |x| x * cv);
-                } else {
-                    dense::axpy(ob, c, x);
-                }
-            }
-        }
+        lin_comb_values(out, &self.aux[start..], &self.nodes, lo);
         self.var(idx)
     }
 
@@ -484,4 +468,31 @@ pub(crate) fn matmul_into<T: Float>(
         return;
     }
     dense::gemm(dst, accum, T::ONE, a, b, par);
+}
+
+/// `out = Σ_j c_j x_j` over `terms` (`(node, c_j)`, values read from `val`): the arithmetic of
+/// [`Tape::lin_comb`], shared with the fused cell that takes its state as a combination, so
+/// that both give the same bits.
+pub(crate) fn lin_comb_values<T: Float>(
+    out: &mut [T],
+    terms: &[(u32, T)],
+    nodes: &[Node<T>],
+    val: &[T],
+) {
+    // Block by block, so the output block stays in L1 while every term is added to it (one
+    // pass over memory instead of one per term).
+    const BLOCK: usize = 1024;
+    for b0 in (0..out.len()).step_by(BLOCK) {
+        let b1 = (b0 + BLOCK).min(out.len());
+        let ob = &mut out[b0..b1];
+        for (j, &(i, c)) in terms.iter().enumerate() {
+            let x = &val[nodes[i as usize].range()][b0..b1];
+            if j == 0 {
+                let cv = T::Lanes::splat(c);
+                dense::map_with(ob, x, |x| x * cv);
+            } else {
+                dense::axpy(ob, c, x);
+            }
+        }
+    }
 }

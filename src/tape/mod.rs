@@ -107,7 +107,8 @@ pub(crate) struct Deferred {
     /// The node whose gradient buffer holds the product's `G` (a matmul, or a fused cell's
     /// stash).
     pub(crate) node: u32,
-    /// The product's left operand `A`.
+    /// The product's left operand `A`, or `u32::MAX` when `A` is stored in `node`'s gradient
+    /// buffer after `G` (a fused cell whose state is a sum it does not store).
     pub(crate) a: u32,
     /// Whether the product was `A Wᵀ` (`dW += Gᵀ A`) rather than `A W` (`dW += Aᵀ G`).
     pub(crate) tb: bool,

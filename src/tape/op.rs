@@ -155,10 +155,15 @@ pub enum Op<T> {
     /// A copy of `x` through which no gradient flows.
     Detach(u32),
     /// The mGRU cell with its product fused in: `a·h + b·σ(z_g) ⊙ (tanh(z_f) − h)` with
-    /// `[z_f | z_g] = h Wᵀ + c`; the pre-activations are never stored.
+    /// `[z_f | z_g] = h Wᵀ + c`; the pre-activations are never stored, nor is `h` when it is a
+    /// combination of several nodes.
     GatedTanhCell {
-        /// State (`rows × n`), also the product's left operand.
-        h: u32,
+        /// First aux entry of the state `h = Σ c_i x_i` (`rows × n`), the product's left
+        /// operand: one term of coefficient 1 is a node read in place; more terms (a
+        /// Runge–Kutta stage state) are summed into scratch and never stored.
+        state: u32,
+        /// Number of terms of the state.
+        len: u32,
         /// Stacked weight `[W_f; W_g]` (`2n × n`, a leaf).
         w: u32,
         /// Addend of the pre-activations (`rows × 2n`, or `1 × 2n` added to every row).
@@ -229,8 +234,12 @@ impl<T: Copy> Op<T> {
                 f(z);
                 f(h);
             }
-            Op::GatedTanhCell { h, w, c, .. } => {
-                f(h);
+            Op::GatedTanhCell {
+                state, len, w, c, ..
+            } => {
+                for &(p, _) in &aux[state as usize..(state + len) as usize] {
+                    f(p);
+                }
                 f(w);
                 f(c);
             }

@@ -3,7 +3,7 @@
 
 use crate::for_each_float;
 use neurodyn::Float;
-use neurodyn::tape::{Grads, ParamStore, Tape};
+use neurodyn::tape::{Grads, ParamStore, Tape, Var};
 
 fn close<T: Float>(got: &[T], want: &[f64]) {
     let tol = if T::NAME == "f32" { 2e-6 } else { 1e-14 };
@@ -474,6 +474,106 @@ fn fused_cell_equals_product_then_cell() {
                 }
             }
         }
+    });
+}
+
+/// The cell at a combination of states against `lin_comb` then the cell: the same values and
+/// gradients to the bit (one term, scaled terms, a term twice; per-row and broadcast addends;
+/// with and without gradients), and the combination is not stored. Then RK4-shaped chains
+/// (stages at `y + c k`, steps `y + Σ b_i k_i`) sharing one weight, long enough that the
+/// deferred weight products (their left operands read from nodes and from the cells'
+/// buffers, mixed) are summed in early flushes: the same bits as the two-node chain.
+#[test]
+fn cell_at_combination_equals_lin_comb_then_cell() {
+    for_each_float!(T => {
+        let vals = |seed: u64, len: usize, s: f64| -> Vec<T> {
+            crate::common::uniform::<f64>(seed, len, -s, s)
+                .into_iter()
+                .map(T::from_f64)
+                .collect()
+        };
+        let bits = |v: &[T]| v.iter().map(|x| x.to_f64().to_bits()).collect::<Vec<_>>();
+        let cs = |c: &[f64]| c.iter().map(|&c| T::from_f64(c)).collect::<Vec<_>>();
+        let combos: [&[f64]; 4] = [&[1.0], &[-1.5], &[1.0, 0.37], &[1.0, 0.5, -0.25]];
+        for (rows, n) in [(2, 1), (3, 7), (5, 16), (4, 33), (32, 24)] {
+            for row_addend in [false, true] {
+                for coefs in combos {
+                    let cr = if row_addend { 1 } else { rows };
+                    let xs: Vec<Vec<T>> = (0..coefs.len()).map(|i| vals(10 + i as u64, rows * n, 2.0)).collect();
+                    let (wv, cv) = (vals(2, 2 * n * n, 0.8), vals(3, cr * 2 * n, 1.5));
+                    let seed = vals(4, rows * n, 1.0);
+                    let (a, b) = (T::from_f64(0.25), T::from_f64(1.5));
+                    let run = |fused: bool, grad: bool| {
+                        let mut t = Tape::<T>::new();
+                        t.set_grad_enabled(grad);
+                        let x: Vec<Var> = xs.iter().map(|v| t.variable(rows, n, v)).collect();
+                        let w = t.variable(2 * n, n, &wv);
+                        let c = t.variable(cr, 2 * n, &cv);
+                        // the last term repeats the first (a node used twice in one state)
+                        let mut terms: Vec<(Var, T)> = x.iter().copied().zip(cs(coefs)).collect();
+                        if terms.len() == 3 {
+                            terms[2].0 = x[0];
+                        }
+                        let before = t.num_values();
+                        let y = if fused {
+                            t.gated_tanh_cell_comb(&terms, w, c, a, b)
+                        } else {
+                            let h = t.lin_comb(&terms);
+                            t.gated_tanh_cell(h, w, c, a, b)
+                        };
+                        let stored = t.num_values() - before;
+                        let value = t.value(y).to_vec();
+                        if !grad {
+                            return (value, vec![], stored);
+                        }
+                        t.backward_seeded(y, &seed);
+                        let g = x.iter().chain([&w, &c]).flat_map(|&v| t.grad(v).to_vec()).collect();
+                        (value, g, stored)
+                    };
+                    for grad in [true, false] {
+                        let (fused, plain) = (run(true, grad), run(false, grad));
+                        let what = format!("{} {rows}×{n} {coefs:?} row addend {row_addend} grad {grad}", T::NAME);
+                        assert_eq!(bits(&fused.0), bits(&plain.0), "values differ: {what}");
+                        assert_eq!(bits(&fused.1), bits(&plain.1), "gradients differ: {what}");
+                        // the combination is not stored
+                        assert_eq!(fused.2 + rows * n, plain.2, "stored values: {what}");
+                    }
+                }
+            }
+        }
+        // RK4-shaped chains sharing W: 64 × 256 gradients per queued product, so queues flush
+        // early by bytes; with 6 steps (24 products) also by count.
+        let (rows, n) = (64, 128);
+        let wv: Vec<T> = crate::common::uniform::<T>(2, 2 * n * n, -0.1, 0.1);
+        let (cv, hv) = (vals(3, 2 * n, 1.0), vals(4, rows * n, 1.0));
+        let run = |fused: bool| {
+            let mut t = Tape::<T>::new();
+            let w = t.variable(2 * n, n, &wv);
+            let c = t.variable(1, 2 * n, &cv);
+            let y0 = t.variable(rows, n, &hv);
+            let (mut y, h) = (y0, T::from_f64(0.1));
+            let half = h * T::from_f64(0.5);
+            for _ in 0..6 {
+                let stage = |t: &mut Tape<T>, terms: &[(Var, T)]| {
+                    if fused || terms.len() == 1 {
+                        t.gated_tanh_cell_comb(terms, w, c, T::ZERO, T::ONE)
+                    } else {
+                        let s = t.lin_comb(terms);
+                        t.gated_tanh_cell(s, w, c, T::ZERO, T::ONE)
+                    }
+                };
+                let k1 = stage(&mut t, &[(y, T::ONE)]);
+                let k2 = stage(&mut t, &[(y, T::ONE), (k1, half)]);
+                let k3 = stage(&mut t, &[(y, T::ONE), (k2, half)]);
+                let k4 = stage(&mut t, &[(y, T::ONE), (k3, h)]);
+                let (b1, b2) = (h / T::from_f64(6.0), h / T::from_f64(3.0));
+                y = t.lin_comb(&[(y, T::ONE), (k1, b1), (k2, b2), (k3, b2), (k4, b1)]);
+            }
+            let l = t.sum(y);
+            t.backward(l);
+            [w, c, y0].iter().flat_map(|&v| bits(t.grad(v))).collect::<Vec<_>>()
+        };
+        assert_eq!(run(true), run(false), "[{}] RK4 chain: gradients differ", T::NAME);
     });
 }
 

@@ -100,6 +100,19 @@ proptest! {
             let z = t.constant(r, 2 * c, &uniform::<f64>(seed + 6, r * 2 * c, -1.0, 1.0));
             t.gated_tanh_cell(v[0], w, z, 0.0, 1.0)
         });
+        // The cell at a combination of states (an RK stage state it does not store): terms
+        // repeated and scaled, a single scaled term, and with W and the addend constant.
+        check_op("gated_tanh_cell_comb", &[hw[0], hw[1], sh(r, 2 * c, R), sh(r, c, R)], seed, |t, v| {
+            t.gated_tanh_cell_comb(&[(v[0], 1.0), (v[3], 0.37), (v[0], -0.25)], v[1], v[2], 0.3, 1.7)
+        });
+        check_op("gated_tanh_cell_comb (one scaled term)", &[hw[0], hw[1], sh(1, 2 * c, R)], seed, |t, v| {
+            t.gated_tanh_cell_comb(&[(v[0], -1.5)], v[1], v[2], 1.0, 0.5)
+        });
+        check_op("gated_tanh_cell_comb (W, c constant)", &[hw[0], sh(r, c, R)], seed, |t, v| {
+            let w = t.constant(2 * c, c, &uniform::<f64>(seed + 5, 2 * c * c, -1.0, 1.0));
+            let z = t.constant(r, 2 * c, &uniform::<f64>(seed + 6, r * 2 * c, -1.0, 1.0));
+            t.gated_tanh_cell_comb(&[(v[0], 1.0), (v[1], 0.5)], w, z, 0.0, 1.0)
+        });
         check_op("lin_comb", &[sh(r, c, R), sh(r, c, R), sh(r, c, R)], seed, |t, v| {
             t.lin_comb(&[(v[0], 0.5), (v[1], -1.25), (v[2], 2.0), (v[0], 0.125)])
         });

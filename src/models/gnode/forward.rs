@@ -192,6 +192,24 @@ impl<T: Float> Gnode<T> {
         self.update(tape, v, h, d, 0.0, 1.0 / self.config().tau)
     }
 
+    /// [`Gnode::velocity`] at the state `h = Σ_i c_i x_i` (a Runge–Kutta stage state, as for
+    /// [`Tape::lin_comb`]), the same bits: the mGRU cell takes the combination into its
+    /// product and does not store it; the other models record it first.
+    pub fn velocity_comb(
+        &self,
+        tape: &mut Tape<T>,
+        v: &GnodeVars,
+        terms: &[(Var, T)],
+        d: &Drive,
+    ) -> Var {
+        let b = 1.0 / self.config().tau;
+        if let (Some(c), Some(dc)) = (v.cell, d.cell) {
+            return tape.gated_tanh_cell_comb(terms, c.w, dc, T::ZERO, T::from_f64(b));
+        }
+        let h = tape.lin_comb(terms);
+        self.update(tape, v, h, d, 0.0, b)
+    }
+
     /// One discrete-time step `h' = h + α G ⊙ (F − h)` (= `(1 − αz) ⊙ h + αz ⊙ F`; nODE:
     /// `h + α (F − h)`), the Euler step of the continuous model with `α = Δt/τ`.
     pub fn discrete_step(

@@ -78,6 +78,17 @@ impl<T: Float> Dynamics<T> for GnodeOde<'_, T> {
         let k = self.bin(at);
         self.model.velocity(tape, &p.vars, h, &p.drives[k])
     }
+
+    fn rhs_comb(
+        &self,
+        tape: &mut Tape<T>,
+        p: &GnodeOdeParams,
+        at: Stage<T>,
+        terms: &[(Var, T)],
+    ) -> Var {
+        let k = self.bin(at);
+        self.model.velocity_comb(tape, &p.vars, terms, &p.drives[k])
+    }
 }
 
 impl<T: Float> GnodeOde<'_, T> {
