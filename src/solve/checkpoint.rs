@@ -15,6 +15,7 @@
 
 use super::backprop::{differentiable_copy, dot_const, saves_at_start, sum_terms};
 use super::engine::{DynRhs, Integrator, Mode, Observer, StepRecord};
+use super::mode_choice::recorded_per_step;
 use super::{Dynamics, GradSolution, SolveError, SolveOptions};
 use crate::Float;
 use crate::tape::{Grads, Tape, Var};
@@ -31,9 +32,8 @@ struct Recorder<T> {
     checkpoints: Vec<(usize, Vec<T>)>,
     seg_len: usize,
     peak_states: usize,
-    /// Tape values before the first step (parameters, initial state).
-    base_values: usize,
-    /// The most tape values one step recorded.
+    /// Tape values one replayed step records (with the local derivatives the backward pass
+    /// reads, which the forward pass without gradients does not keep).
     step_values: usize,
 }
 
@@ -55,9 +55,6 @@ impl<T: Float> Observer<T> for Recorder<T> {
     fn save(&mut self, _tape: &mut Tape<T>, _j: usize, _y: Var) {}
     fn step(&mut self, tape: &Tape<T>, rec: &StepRecord<T>, y_new: Var) {
         self.steps.push(*rec);
-        self.step_values = self
-            .step_values
-            .max(tape.num_values().saturating_sub(self.base_values));
         let i = self.steps.len();
         if i.is_multiple_of(self.seg_len) {
             let state = tape.value(y_new);
@@ -110,13 +107,13 @@ where
     let y0_vals = tape.value(y0).to_vec();
     tape.rewind(after_params);
     let y0c = tape.constant(rows, cols, &y0_vals);
+    let (step_values, _) = recorded_per_step(&mut tape, dynamics, &p, y0c, t0, t1, opts);
     let mut rec = Recorder {
         steps: Vec::new(),
         checkpoints: vec![(0, y0_vals.clone())],
         seg_len: 1,
         peak_states: 1,
-        base_values: tape.num_values(),
-        step_values: 0,
+        step_values,
     };
     let mut fwd = Integrator::new(opts, t0, t1);
     // Values only: the replays below record what the backward pass reads.

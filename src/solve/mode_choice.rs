@@ -27,9 +27,9 @@
 //! cell's output and three local derivatives per state element; the stage state is not
 //! stored).
 //! Measured on `neurodyn grad` (f64, B = 32, RK4 200 steps, an AMD EPYC of the Zen 4 class, one
-//! core; `docs/benchmarks.md`): at N = 32 (≈ 13 per value) checkpointed took 23.6 ms and
-//! backprop 26.2 (the kernel's page zeroing alone 17 % of backprop's samples); at N = 128 (≈ 51)
-//! backprop (its tape on huge pages) took 162.7 ms against 184.3. [`fastest_grad_mode`] puts
+//! core; `docs/benchmarks.md`): at N = 32 (≈ 15 per value) checkpointed took 24.2 ms and
+//! backprop 24.8; at N = 128 (≈ 60) backprop (its tape on huge pages) took 155.5 ms against
+//! 186.7 (medians of 30 and 20 alternating runs). [`fastest_grad_mode`] puts
 //! the line at [`MIN_MULTIPLY_ADDS_PER_VALUE`] = 32.
 
 use super::engine::{fixed_steps_to, stops};
@@ -61,7 +61,8 @@ use crate::tape::{Tape, Var};
 /// }
 /// let init = |t: &mut Tape<f64>, _: &()| t.constant(4, 8, &[1.0; 32]);
 /// let rk4 = SolveOptions::fixed(Method::Rk4, 0.01);
-/// // 100 steps of 4 stages, each recording −y (32 values) and the stage state (32)
+/// // 100 steps, each recording −y at 4 stages (32 values each), the states of the 3 later
+/// // stages and the new state (32 each)
 /// let bytes = backprop_tape_bytes(&Decay, init, 0.0, 1.0, &rk4)?.unwrap();
 /// assert!(bytes >= 8 * 100 * 4 * 64);
 /// let dopri = SolveOptions::adaptive(Method::Dopri5, 1e-6, 1e-9);
@@ -125,9 +126,7 @@ pub(crate) struct StepCost {
 }
 
 /// The [`StepCost`] of a fixed-step solve from `y0` recorded on `tape` (see the module's
-/// formula), from one right-hand side recorded at the end of `tape` and rewound; `None` for
-/// adaptive steps and an empty span. Recorded as for backprop: some ops keep more for their backward pass when
-/// gradients are on.
+/// formula), from [`recorded_per_step`]; `None` for adaptive steps and an empty span.
 pub(crate) fn step_cost<T: Float, D: Dynamics<T>>(
     tape: &mut Tape<T>,
     dynamics: &D,
@@ -149,11 +148,35 @@ pub(crate) fn step_cost<T: Float, D: Dynamics<T>>(
     }
     // A solve of more steps stops with `MaxSteps` after recording this many.
     let steps = steps.min(opts.max_steps);
+    let (values, macs) = recorded_per_step(tape, dynamics, p, y0, t0, t1, opts);
+    Some(StepCost {
+        steps,
+        values,
+        macs,
+    })
+}
+
+/// What one accepted step of `opts.method` records on a tape with gradients on (values, and
+/// multiply–adds of products), from one right-hand side at `y0` and one at a combination of
+/// states, recorded at the end of `tape` and rewound: `v_rhs + (s − 1) · v_stage + n_state`
+/// (FSAL: `(s − 2) · v_stage + v_rhs + n_state`). Recorded as for a backward pass: some ops
+/// keep more for it when gradients are on. An adaptive step's error estimate is not counted.
+pub(crate) fn recorded_per_step<T: Float, D: Dynamics<T>>(
+    tape: &mut Tape<T>,
+    dynamics: &D,
+    p: &D::Params,
+    y0: Var,
+    t0: T,
+    t1: T,
+    opts: &SolveOptions<T>,
+) -> (usize, u64) {
+    let grad_was = tape.grad_enabled;
+    tape.set_grad_enabled(true);
     let (mark, values_before, macs_before) = (tape.mark(), tape.num_values(), tape.multiply_adds());
     let at = Stage {
         t: t0,
         step_start: t0,
-        step_end: stop_list[0].0,
+        step_end: stops(opts, t0, t1).first().map_or(t1, |s| s.0),
     };
     dynamics.rhs(tape, p, at, y0);
     let v_rhs = tape.num_values() - values_before;
@@ -164,6 +187,7 @@ pub(crate) fn step_cost<T: Float, D: Dynamics<T>>(
     dynamics.rhs_comb(tape, p, at, &[(y0, T::ONE), (y0, half)]);
     let v_comb = tape.num_values() - values_before;
     tape.rewind(mark);
+    tape.set_grad_enabled(grad_was);
     let n_state = tape.value(y0).len();
     let tab = opts.method.tableau();
     let s = tab.stages();
@@ -176,11 +200,7 @@ pub(crate) fn step_cost<T: Float, D: Dynamics<T>>(
         let v = (s - 1).saturating_mul(v_comb);
         (s, v.saturating_add(v_rhs + n_state))
     };
-    Some(StepCost {
-        steps,
-        values,
-        macs: macs_rhs.saturating_mul(evals as u64),
-    })
+    (values, macs_rhs.saturating_mul(evals as u64))
 }
 
 /// Multiply–adds per recorded tape value below which recomputing a segment (checkpointed

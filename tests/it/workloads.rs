@@ -152,10 +152,12 @@ fn model_workloads_agree_across_precisions_and_repeat_exactly() {
 
 #[test]
 fn checkpointed_segments_stay_within_the_cache_budget() {
-    // N = 32, B = 32: one RK4 step records ≈ 26 k scalars (208 KB in f64). Segments of √n
-    // steps would hold 16 of 400 steps (3.6 MB of tape and checkpoints). The segment budget
-    // (1 MiB) stops them at 4 steps until the checkpoints (≈ 100 states of 1024 scalars) take
-    // more memory than a segment; then one doubling to 8 balances the two (≈ 2.4 MB).
+    // N = 32, B = 32: one replayed RK4 step records ≈ 17 k scalars (139 KB in f64: per stage
+    // the cell's output and its three local derivatives, then the new state). Segments of √n
+    // steps would hold 16 of 400 steps (2.9 MB of tape and checkpoints, and as many gradient
+    // buffers). The segment budget (1 MiB) stops them at 4 steps until the checkpoints
+    // (≈ 70 states of 1024 scalars) take more memory than a segment; then one doubling to 8
+    // balances the two (≈ 2.5 MB with the gradient buffers).
     let spec = GnodeGradSpec {
         n: 32,
         batch: 32,
