@@ -16,7 +16,7 @@
 use super::backprop::{differentiable_copy, dot_const, saves_at_start, sum_terms};
 use super::engine::{DynRhs, Integrator, Mode, Observer, StepRecord};
 use super::mode_choice::recorded_per_step;
-use super::{Dynamics, GradSolution, SolveError, SolveOptions};
+use super::{Dynamics, GradSolution, SolveError, SolveOptions, Stage};
 use crate::Float;
 use crate::tape::{Grads, Tape, Var};
 
@@ -107,7 +107,13 @@ where
     let y0_vals = tape.value(y0).to_vec();
     tape.rewind(after_params);
     let y0c = tape.constant(rows, cols, &y0_vals);
-    let (step_values, _) = recorded_per_step(&mut tape, dynamics, &p, y0c, t0, t1, opts);
+    // what a replayed step records (any stage: the counts do not depend on its time)
+    let at = Stage {
+        t: t0,
+        step_start: t0,
+        step_end: t1,
+    };
+    let (step_values, _) = recorded_per_step(&mut tape, dynamics, &p, y0c, at, opts.method);
     let mut rec = Recorder {
         steps: Vec::new(),
         checkpoints: vec![(0, y0_vals.clone())],

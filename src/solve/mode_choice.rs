@@ -33,7 +33,7 @@
 //! the line at [`MIN_MULTIPLY_ADDS_PER_VALUE`] = 32.
 
 use super::engine::{fixed_steps_to, stops};
-use super::{Dynamics, GradMode, SolveError, SolveOptions, Stage};
+use super::{Dynamics, GradMode, Method, SolveError, SolveOptions, Stage};
 use crate::Float;
 use crate::tape::{Tape, Var};
 
@@ -148,7 +148,12 @@ pub(crate) fn step_cost<T: Float, D: Dynamics<T>>(
     }
     // A solve of more steps stops with `MaxSteps` after recording this many.
     let steps = steps.min(opts.max_steps);
-    let (values, macs) = recorded_per_step(tape, dynamics, p, y0, t0, t1, opts);
+    let at = Stage {
+        t: t0,
+        step_start: t0,
+        step_end: stop_list[0].0,
+    };
+    let (values, macs) = recorded_per_step(tape, dynamics, p, y0, at, opts.method);
     Some(StepCost {
         steps,
         values,
@@ -156,28 +161,23 @@ pub(crate) fn step_cost<T: Float, D: Dynamics<T>>(
     })
 }
 
-/// What one accepted step of `opts.method` records on a tape with gradients on (values, and
+/// What one accepted step of `method` records on a tape with gradients on (values, and
 /// multiply–adds of products), from one right-hand side at `y0` and one at a combination of
-/// states, recorded at the end of `tape` and rewound: `v_rhs + (s − 1) · v_stage + n_state`
-/// (FSAL: `(s − 2) · v_stage + v_rhs + n_state`). Recorded as for a backward pass: some ops
-/// keep more for it when gradients are on. An adaptive step's error estimate is not counted.
+/// states (both at stage `at`), recorded at the end of `tape` and rewound:
+/// `v_rhs + (s − 1) · v_stage + n_state` (FSAL: `(s − 2) · v_stage + v_rhs + n_state`).
+/// Recorded as for a backward pass: some ops keep more for it when gradients are on. An
+/// adaptive step's error estimate is not counted.
 pub(crate) fn recorded_per_step<T: Float, D: Dynamics<T>>(
     tape: &mut Tape<T>,
     dynamics: &D,
     p: &D::Params,
     y0: Var,
-    t0: T,
-    t1: T,
-    opts: &SolveOptions<T>,
+    at: Stage<T>,
+    method: Method,
 ) -> (usize, u64) {
     let grad_was = tape.grad_enabled;
     tape.set_grad_enabled(true);
     let (mark, values_before, macs_before) = (tape.mark(), tape.num_values(), tape.multiply_adds());
-    let at = Stage {
-        t: t0,
-        step_start: t0,
-        step_end: stops(opts, t0, t1).first().map_or(t1, |s| s.0),
-    };
     dynamics.rhs(tape, p, at, y0);
     let v_rhs = tape.num_values() - values_before;
     let macs_rhs = tape.multiply_adds() - macs_before;
@@ -189,7 +189,7 @@ pub(crate) fn recorded_per_step<T: Float, D: Dynamics<T>>(
     tape.rewind(mark);
     tape.set_grad_enabled(grad_was);
     let n_state = tape.value(y0).len();
-    let tab = opts.method.tableau();
+    let tab = method.tableau();
     let s = tab.stages();
     // FSAL: the first stage is the previous step's last, and the last stage's state is the
     // new state; else the step ends with the new state's own combination.
