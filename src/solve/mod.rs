@@ -99,6 +99,25 @@ pub trait Dynamics<T: Float> {
     /// a vector field that can take the combination into its first op (the gnODE's mGRU
     /// cell, [`Tape::gated_tanh_cell_comb`]) overrides it to keep the stage state off the tape.
     /// An override must give the values and gradients of the default, bit for bit.
+    ///
+    /// # Example
+    /// ```
+    /// use neurodyn::solve::{Dynamics, Stage};
+    /// use neurodyn::tape::{Tape, Var};
+    /// struct Decay;
+    /// impl Dynamics<f64> for Decay {
+    ///     type Params = ();
+    ///     fn record(&self, _: &mut Tape<f64>) {}
+    ///     fn rhs(&self, tape: &mut Tape<f64>, _: &(), _: Stage<f64>, y: Var) -> Var {
+    ///         tape.neg(y)
+    ///     }
+    /// }
+    /// let mut t = Tape::new();
+    /// let (y, k) = (t.constant(1, 2, &[1.0, 2.0]), t.constant(1, 2, &[-4.0, 2.0]));
+    /// let at = Stage { t: 0.5, step_start: 0.0, step_end: 1.0 };
+    /// let f = Decay.rhs_comb(&mut t, &(), at, &[(y, 1.0), (k, 0.5)]);
+    /// assert_eq!(t.value(f), &[1.0, -3.0]); // −(y + k/2)
+    /// ```
     fn rhs_comb(
         &self,
         tape: &mut Tape<T>,

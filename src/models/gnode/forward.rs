@@ -195,6 +195,30 @@ impl<T: Float> Gnode<T> {
     /// [`Gnode::velocity`] at the state `h = Σ_i c_i x_i` (a Runge–Kutta stage state, as for
     /// [`Tape::lin_comb`]), the same bits: the mGRU cell takes the combination into its
     /// product and does not store it; the other models record it first.
+    ///
+    /// # Example
+    /// ```
+    /// use neurodyn::models::Activation;
+    /// use neurodyn::models::gnode::{Gnode, GnodeConfig};
+    /// use neurodyn::tape::Tape;
+    /// let cfg = GnodeConfig {
+    ///     hidden: 4,
+    ///     flow: vec![], // the mGRU
+    ///     activation: Activation::Tanh,
+    ///     ..Default::default()
+    /// };
+    /// let model = Gnode::<f64>::new(cfg, &mut neurodyn::rng::seeded(1)).unwrap();
+    /// let mut t = Tape::new();
+    /// let v = model.record(&mut t);
+    /// let x = t.constant(2, 1, &[0.5, -1.0]);
+    /// let d = model.drive(&mut t, &v, x);
+    /// let y = t.constant(2, 4, &[0.1, 0.2, 0.3, 0.4, -0.1, -0.2, -0.3, -0.4]);
+    /// let k = t.constant(2, 4, &[0.5; 8]);
+    /// let fused = model.velocity_comb(&mut t, &v, &[(y, 1.0), (k, 0.25)], &d);
+    /// let h = t.lin_comb(&[(y, 1.0), (k, 0.25)]);
+    /// let plain = model.velocity(&mut t, &v, h, &d);
+    /// assert_eq!(t.value(fused), t.value(plain));
+    /// ```
     pub fn velocity_comb(
         &self,
         tape: &mut Tape<T>,
