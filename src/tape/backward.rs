@@ -534,49 +534,40 @@ impl<T: Float> Tape<T> {
                 grads.claim(ci, rows * stash);
                 let mut gz = grads.take(ci);
                 let (gzs, hs) = gz[..rows * stash].split_at_mut(rows * zc);
-                if in_place {
-                    let hi = terms[0].0;
-                    let gh = gpf!(hi).map(|(s, fresh)| (s, accum_for(fresh)));
-                    dense::gated_tanh_vjp_coefs(
-                        Some((&mut *gzs, Accum::Replace)),
-                        gh,
-                        g,
-                        vp!(coef),
-                        cols,
-                    );
-                    if let Some((gc, fresh)) = gpf!(c) {
-                        addend_grad(gc, gzs, rows, zc, nc.rows as usize != rows, fresh);
-                    }
-                    if let Some((gx, fresh)) = gpf!(hi) {
-                        let (dst, gm) = (MatMut::new(gx, rows, cols), MatRef::new(&*gzs, rows, zc));
-                        let wm = MatRef::new(vp!(w), zc, cols);
-                        times_weight(dst, accum_for(fresh), gm, w, wm, wt_cache, par);
-                    }
-                } else {
-                    let h_needs_grad = terms.iter().any(|&(p, _)| nodes[p as usize].needs_grad);
-                    let mut dh = std::mem::take(cell_scratch);
+                let h_needs_grad = terms.iter().any(|&(p, _)| nodes[p as usize].needs_grad);
+                // ∂h goes straight to a state read in place, else into scratch for the terms.
+                let mut dh = Vec::new();
+                if !in_place {
+                    dh = std::mem::take(cell_scratch);
                     if dh.len() < rows * cols {
                         dh.resize(rows * cols, T::ZERO);
                     }
-                    let dhs = &mut dh[..rows * cols];
-                    dense::gated_tanh_vjp_coefs(
-                        Some((&mut *gzs, Accum::Replace)),
-                        h_needs_grad.then_some((&mut *dhs, Accum::Replace)),
-                        g,
-                        vp!(coef),
-                        cols,
-                    );
-                    if let Some((gc, fresh)) = gpf!(c) {
-                        addend_grad(gc, gzs, rows, zc, nc.rows as usize != rows, fresh);
-                    }
+                }
+                let mut gh = match h_needs_grad {
+                    false => None,
+                    true if in_place => gpf!(terms[0].0).map(|(s, fresh)| (s, accum_for(fresh))),
+                    true => Some((&mut dh[..rows * cols], Accum::Replace)),
+                };
+                dense::gated_tanh_vjp_coefs(
+                    Some((&mut *gzs, Accum::Replace)),
+                    gh.as_mut().map(|(s, a)| (&mut **s, *a)),
+                    g,
+                    vp!(coef),
+                    cols,
+                );
+                if let Some((dst, _)) = gh {
+                    let (dst, gm) = (MatMut::new(dst, rows, cols), MatRef::new(&*gzs, rows, zc));
+                    let wm = MatRef::new(vp!(w), zc, cols);
+                    times_weight(dst, Accum::Add, gm, w, wm, wt_cache, par);
+                }
+                if let Some((gc, fresh)) = gpf!(c) {
+                    addend_grad(gc, gzs, rows, zc, nc.rows as usize != rows, fresh);
+                }
+                if !in_place {
                     if h_needs_grad {
-                        let (dst, gm) =
-                            (MatMut::new(dhs, rows, cols), MatRef::new(&*gzs, rows, zc));
-                        let wm = MatRef::new(vp!(w), zc, cols);
-                        times_weight(dst, Accum::Add, gm, w, wm, wt_cache, par);
                         for &(p, cf) in terms {
                             if let Some((gx, fresh)) = gpf!(p) {
-                                axpy_or_set(gx, cf, dhs, fresh);
+                                axpy_or_set(gx, cf, &dh[..rows * cols], fresh);
                             }
                         }
                     }
