@@ -14,9 +14,9 @@
 //! (`v_rhs` values), each later one at a combination of states ([`Dynamics::rhs_comb`]:
 //! `v_stage` values, the stage state included unless the vector field keeps it off the tape),
 //! and the step ends with the new state (FSAL methods: the last stage's state is the new
-//! state, and the first stage is the previous step's last). The loss terms at the save points are not counted, nor the
-//! gradient buffers: the backward pass recycles them as it goes (a few stages' worth are alive
-//! at once), so the values dominate.
+//! state, and the first stage is the previous step's last). The loss terms at the save points
+//! are not counted, nor the gradient buffers: the backward pass recycles them as it goes (a few
+//! stages' worth are alive at once), so the values dominate.
 //!
 //! Which mode is faster depends on the arithmetic behind each stored value. Checkpointed
 //! backprop pays a second forward pass (for a dense vector field, a quarter of the gradient's
@@ -25,11 +25,10 @@
 //! from DRAM. So backprop wins when each value carries many multiply–adds: for the gnODE mGRU
 //! cell a value carries about `N/2` of them (`2BN²` per stage against about `4BN` values: the
 //! cell's output and three local derivatives per state element; the stage state is not
-//! stored).
-//! Measured on `neurodyn grad` (f64, B = 32, RK4 200 steps, an AMD EPYC of the Zen 4 class, one
-//! core; `docs/benchmarks.md`): at N = 32 (≈ 15 per value) checkpointed took 24.2 ms and
-//! backprop 24.8; at N = 128 (≈ 60) backprop (its tape on huge pages) took 155.5 ms against
-//! 186.7 (medians of 30 and 20 alternating runs). [`fastest_grad_mode`] puts
+//! stored). Measured on `neurodyn grad` (f64, B = 32, RK4 200 steps, an AMD EPYC of the Zen 4
+//! class, one core; `docs/benchmarks.md`): at N = 32 (≈ 15 per value) checkpointed took
+//! 24.2 ms and backprop 24.8; at N = 128 (≈ 60) backprop (its tape on huge pages) took
+//! 155.5 ms against 186.7 (medians of 30 and 20 alternating runs). [`fastest_grad_mode`] puts
 //! the line at [`MIN_MULTIPLY_ADDS_PER_VALUE`] = 32.
 
 use super::engine::{fixed_steps_to, stops};

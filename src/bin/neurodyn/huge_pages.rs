@@ -1,10 +1,10 @@
 //! The `neurodyn` binary's global allocator: the system allocator, with large blocks advised to
 //! use transparent huge pages.
 //!
-//! A one-shot process such as `neurodyn grad` writes its whole backprop tape (140 MiB for the
+//! A one-shot process such as `neurodyn grad` writes its whole backprop tape (≈ 106 MiB for the
 //! gnODE case of N = 128) into fresh memory, and the kernel faults it in page by page: 4 KiB at
-//! a time, 34 600 faults for that process; with huge pages 2 MiB at a time, 3 200 faults in all
-//! (most of them start-up and small blocks). Linux's default THP mode is
+//! a time, 34 600 faults for that process (measured with a 140 MiB tape); with huge pages 2 MiB
+//! at a time, 3 200 faults in all (most of them start-up and small blocks). Linux's default THP mode is
 //! `madvise`, so a program has to ask: blocks of at least [`HUGE_MIN_BYTES`] get
 //! `madvise(MADV_HUGEPAGE)` over the whole pages that hold them (their allocator header
 //! included: advising only the inner pages would split glibc's mapping, and growing it in place

@@ -12,8 +12,9 @@ use crate::tape::{Grads, Tape, Var};
 /// The most tape memory `--grad-mode auto` lets backprop take before it takes checkpointed
 /// backprop instead. A one-shot process gets its tape as fresh pages, which the kernel zeroes
 /// at a rate that varies from one run to the next and falls as the block grows (on the gnODE
-/// cases, f64: 140 MiB at N = 128 cost ≈ 20 ms; 540 MiB at N = 512 made the process 3.06 s
-/// against checkpointed's 2.50 s, though backprop is 17 % faster in a warm process).
+/// cases, f64: the ≈ 106 MiB tape of N = 128 costs 20–28 ms of kernel time; the 425 MiB tape of
+/// N = 512 made the process 3.25 s against checkpointed's 2.96 s, medians of 4, though backprop
+/// is faster in a warm process).
 pub const AUTO_TAPE_BYTES: usize = 256 << 20;
 
 /// Parsed, validated timed data with solver options ready for a solve over `[0, KΔ]`.
