@@ -52,6 +52,7 @@ pub mod fuzz_targets;
 pub mod io;
 pub mod metrics;
 pub mod models;
+mod parallel;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod rng;

@@ -18,6 +18,7 @@
 use super::{RunOutput, Workload, WorkloadError};
 use crate::Float;
 use crate::models::gnode::{Gnode, GnodeConfig, GnodeOde, GnodeOdeParams};
+use crate::parallel::par_map;
 use crate::solve::{Dynamics, GradMode, Method, SolveOptions, solve_on_tape, solve_with_grad};
 use crate::tape::{Grads, Tape, Var};
 use rand_distr::{Distribution, StandardNormal};
@@ -369,18 +370,5 @@ impl<T: Float> Workload for GnodeGrad<T> {
             self.evals = total.rhs_evals;
         }
         Ok(total)
-    }
-}
-
-/// `f` on every shard, in parallel when the `rayon` feature is on.
-fn par_map<S: Send, R: Send>(shards: &mut [S], f: impl Fn(&mut S) -> R + Sync + Send) -> Vec<R> {
-    #[cfg(feature = "rayon")]
-    {
-        use rayon::prelude::*;
-        shards.par_iter_mut().map(f).collect()
-    }
-    #[cfg(not(feature = "rayon"))]
-    {
-        shards.iter_mut().map(f).collect()
     }
 }

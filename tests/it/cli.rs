@@ -152,6 +152,57 @@ fn grad_modes_print_the_same_gradient_to_rounding() {
     assert_eq!(code, 2, "an unknown route is bad input: {err}");
 }
 
+#[test]
+fn grad_threads_split_a_large_batch_into_shards_with_the_same_gradient_to_rounding() {
+    // The peer problem at N = 32 (batch 32, RK4 200 steps): large enough to shard.
+    let dir = std::env::temp_dir().join(format!("neurodyn-cli-shards-{}", std::process::id()));
+    let (code, _, err) = run(&[
+        "bench",
+        "--export-cases",
+        dir.to_str().unwrap(),
+        "--export-sizes",
+        "32",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let p = dir.join("peer_gnode_n32.json");
+    let grad = |threads: &str| -> String {
+        let (code, out, err) = run(&["grad", "--threads", threads, p.to_str().unwrap()]);
+        assert_eq!(code, 0, "--threads {threads}: {err}");
+        out
+    };
+    let one = grad("1");
+    let want: serde_json::Value = serde_json::from_str(&one).unwrap();
+    for threads in ["2", "3"] {
+        let out = grad(threads);
+        // The shard count, not the machine, fixes the summation order: the same bytes again.
+        assert_eq!(out, grad(threads), "--threads {threads} twice");
+        // Summed in another order than one tape's: the last bits differ (all equal would mean
+        // the batch was not split).
+        assert_ne!(out, one, "--threads {threads} split nothing");
+        let got: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let (gl, wl) = (
+            got["loss"].as_f64().unwrap(),
+            want["loss"].as_f64().unwrap(),
+        );
+        assert!((gl - wl).abs() <= 1e-14 * wl.abs(), "loss {gl} vs {wl}");
+        for (k, g) in want["grad"].as_object().unwrap() {
+            let r = rel(&got["grad"][k], g);
+            assert!(
+                r <= 1e-12,
+                "--threads {threads}: gradient {k} differs by {r:e}"
+            );
+        }
+    }
+    // A small case stays on one tape: the same bytes whatever --threads says.
+    let small = cases_dir().join("gnode_rk4_mlp.json");
+    let small = |threads: &str| run(&["grad", "--threads", threads, small.to_str().unwrap()]).1;
+    assert_eq!(small("1"), small("4"));
+    let (code, _, err) = run(&["grad", "--threads", "0", p.to_str().unwrap()]);
+    assert_eq!(code, 2, "no threads is bad input: {err}");
+    assert!(err.contains("--threads"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// Writes a mutated copy of the gnode case and expects a one-line error naming `needle`.
 fn bad_case(edit: impl Fn(&mut serde_json::Value), needle: &str) {
     bad_case_of("gnode_rk4_mlp", edit, needle);

@@ -105,6 +105,40 @@ impl GnodeCase {
             data,
         })
     }
+
+    /// The loss and gradient in `shards` batch shards ([`TimedData::sharded`]).
+    fn grad_in_shards(
+        &self,
+        route: Route,
+        shards: usize,
+        grads: &mut Grads<f64>,
+    ) -> Result<(f64, GradMode), String> {
+        let d = &self.data;
+        let o = self.model.config().outputs;
+        // Normalised by the whole batch, whichever shard a term belongs to.
+        let norm = 1.0 / (d.target_times.len() * d.batch * o) as f64;
+        d.sharded(shards, grads, |s, budget, g| {
+            let ode = GnodeOde::new(&self.model, &s.inputs, s.batch, s.steps, s.input_dt);
+            let per = s.batch * o;
+            s.gradient(
+                &ode,
+                |t, p| self.model.initial_state(t, &p.vars, None, s.batch),
+                |t, p, j, h| {
+                    save_term(
+                        t,
+                        &self.model,
+                        p,
+                        h,
+                        &s.targets[j * per..(j + 1) * per],
+                        norm,
+                    )
+                },
+                route,
+                budget,
+                g,
+            )
+        })
+    }
 }
 
 impl Case for GnodeCase {
@@ -115,32 +149,18 @@ impl Case for GnodeCase {
         self.shapes.get(name).cloned().unwrap_or_default()
     }
     /// The solver's gradient by the route's mode (backprop or checkpointed backprop: the same
-    /// loss and gradient to rounding), with the loss terms at the saves (no stacked readout).
+    /// loss and gradient to rounding), with the loss terms at the saves (no stacked readout),
+    /// summed over batch shards computed in parallel (`threads`, see
+    /// [`TimedData::shard_count`]).
     fn loss_and_grad(
         &self,
         route: Route,
+        threads: usize,
         grads: &mut Grads<f64>,
     ) -> Option<Result<(f64, GradMode), String>> {
         let d = &self.data;
-        let ode = GnodeOde::new(&self.model, &d.inputs, d.batch, d.steps, d.input_dt);
-        let per = d.batch * self.model.config().outputs;
-        let norm = 1.0 / (d.target_times.len() * per) as f64;
-        Some(d.gradient(
-            &ode,
-            |t, p| self.model.initial_state(t, &p.vars, None, d.batch),
-            |t, p, j, h| {
-                save_term(
-                    t,
-                    &self.model,
-                    p,
-                    h,
-                    &d.targets[j * per..(j + 1) * per],
-                    norm,
-                )
-            },
-            route,
-            grads,
-        ))
+        let shards = d.shard_count(threads, self.model.store().len());
+        Some(self.grad_in_shards(route, shards, grads))
     }
 
     fn loss(&self, tape: &mut Tape<f64>, store: &ParamStore<f64>) -> Result<Var, String> {
@@ -159,5 +179,19 @@ impl Case for GnodeCase {
         let diff = tape.sub(y, t);
         let s = tape.square(diff);
         Ok(tape.mean(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::timed::tests::{case_with_rows, shards_agree_with_one_tape};
+    use super::*;
+
+    #[test]
+    fn gradients_in_shards_equal_the_one_tape_gradient() {
+        let case = GnodeCase::parse(&case_with_rows("gnode_rk4_mlp", 5)).unwrap();
+        shards_agree_with_one_tape(&case, 5, |route, shards, g| {
+            case.grad_in_shards(route, shards, g)
+        });
     }
 }

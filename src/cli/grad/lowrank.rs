@@ -91,6 +91,41 @@ impl LowRankCase {
         let data = TimedData::parse(v, inputs, neurons, "lowrank")?;
         Ok(Self { net, shapes, data })
     }
+
+    /// The loss and gradient in `shards` batch shards ([`TimedData::sharded`]).
+    fn grad_in_shards(
+        &self,
+        route: Route,
+        shards: usize,
+        grads: &mut Grads<f64>,
+    ) -> Result<(f64, GradMode), String> {
+        let d = &self.data;
+        let n = self.net.config().neurons;
+        // Normalised by the whole batch, whichever shard a term belongs to.
+        let norm = 1.0 / (d.target_times.len() * d.batch * n) as f64;
+        d.sharded(shards, grads, |s, budget, g| {
+            let ode = LowRankOde::new(&self.net, &s.inputs, s.batch, s.steps, s.input_dt);
+            let per = s.batch * n;
+            s.gradient(
+                &ode,
+                |t, p| {
+                    let x0 = p.vars.x0.expect("internal: the case network stores x0");
+                    t.broadcast_rows(x0, s.batch)
+                },
+                |t, _, j, x| {
+                    let rates = t.tanh(x);
+                    let target = t.constant(s.batch, n, &s.targets[j * per..(j + 1) * per]);
+                    let diff = t.sub(rates, target);
+                    let sq = t.square(diff);
+                    let s = t.sum(sq);
+                    t.scale(s, norm)
+                },
+                route,
+                budget,
+                g,
+            )
+        })
+    }
 }
 
 impl Case for LowRankCase {
@@ -104,30 +139,12 @@ impl Case for LowRankCase {
     fn loss_and_grad(
         &self,
         route: Route,
+        threads: usize,
         grads: &mut Grads<f64>,
     ) -> Option<Result<(f64, GradMode), String>> {
         let d = &self.data;
-        let ode = LowRankOde::new(&self.net, &d.inputs, d.batch, d.steps, d.input_dt);
-        let n = self.net.config().neurons;
-        let per = d.batch * n;
-        let norm = 1.0 / (d.target_times.len() * per) as f64;
-        Some(d.gradient(
-            &ode,
-            |t, p| {
-                let x0 = p.vars.x0.expect("internal: the case network stores x0");
-                t.broadcast_rows(x0, d.batch)
-            },
-            |t, _, j, x| {
-                let rates = t.tanh(x);
-                let target = t.constant(d.batch, n, &d.targets[j * per..(j + 1) * per]);
-                let diff = t.sub(rates, target);
-                let sq = t.square(diff);
-                let s = t.sum(sq);
-                t.scale(s, norm)
-            },
-            route,
-            grads,
-        ))
+        let shards = d.shard_count(threads, self.net.store().len());
+        Some(self.grad_in_shards(route, shards, grads))
     }
     fn loss(&self, tape: &mut Tape<f64>, store: &ParamStore<f64>) -> Result<Var, String> {
         let d = &self.data;
@@ -145,5 +162,19 @@ impl Case for LowRankCase {
         let diff = tape.sub(rates, t);
         let s = tape.square(diff);
         Ok(tape.mean(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::timed::tests::{case_with_rows, shards_agree_with_one_tape};
+    use super::*;
+
+    #[test]
+    fn gradients_in_shards_equal_the_one_tape_gradient() {
+        let case = LowRankCase::parse(&case_with_rows("lowrank_rk4", 5)).unwrap();
+        shards_agree_with_one_tape(&case, 5, |route, shards, g| {
+            case.grad_in_shards(route, shards, g)
+        });
     }
 }

@@ -33,6 +33,13 @@ pub struct GradArgs {
     /// the same discrete solution, to rounding.
     #[arg(long, value_enum, default_value_t = Route::Auto)]
     pub grad_mode: Route,
+    /// Batch shards of an ODE case's gradient (gnode, lowrank) computed in parallel, each on
+    /// its own tape, when every shard keeps at least 8 batch rows and the solve is large
+    /// enough to gain from it (small cases stay on one tape). The shards' gradients are summed
+    /// in order, so the result depends on this number, not on the machine; 1 computes the
+    /// whole batch on one tape.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: u16,
 }
 
 /// The gradient route of `neurodyn grad` for ODE cases (`--grad-mode`).
@@ -59,13 +66,15 @@ pub trait Case {
     fn loss(&self, tape: &mut Tape<f64>, store: &ParamStore<f64>) -> Result<Var, String>;
     /// The loss at the case's own parameters and its gradient (into `grads`, zeroed) by the
     /// solver's gradient modes, where the case is a solve (`route` picks backprop or
-    /// checkpointed backprop, equal up to rounding), with the mode it took.
+    /// checkpointed backprop, equal up to rounding; up to `threads` batch shards in parallel),
+    /// with the mode it took.
     ///
     /// # Errors
     /// A solver failure, as a message.
     fn loss_and_grad(
         &self,
         _route: Route,
+        _threads: usize,
         _grads: &mut Grads<f64>,
     ) -> Option<Result<(f64, GradMode), String>> {
         None
@@ -146,7 +155,7 @@ pub fn run(a: &GradArgs) -> Result<(), CliError> {
         Ok(tape.scalar(l))
     };
     let mut g = store.zeros_like();
-    let (loss, routed) = match case.loss_and_grad(a.grad_mode, &mut g) {
+    let (loss, routed) = match case.loss_and_grad(a.grad_mode, usize::from(a.threads), &mut g) {
         Some(r) => {
             let (loss, mode) = r.map_err(CliError::failure)?;
             (loss, Some(mode))
