@@ -2,7 +2,7 @@
 """neurodyn against JAX on the same gnODE problems, side by side in one run; prints markdown.
 
 usage: python compare.py --neurodyn target/release/neurodyn [--sizes 32,128,512] [--reps 20]
-                         [--peers ../shared/peers] [--gen-cases DIR]
+                         [--peers ../shared/peers] [--gen-cases DIR] [--process-only]
 
 Run it with the Python that has JAX and diffrax (see ../shared/peers/README.md), pinned to one
 core for single-core figures:
@@ -21,7 +21,11 @@ What it measures, alternating neurodyn and JAX for each size so that both see th
    compiled call alone (`jax_gnode_case.py` of the peers folder), on the generator's cases
    (`--gen-cases`, from `make_gnode_cases.py`) when given, else on the exported ones;
    neurodyn's REPS calls run before and REPS after JAX's, the median of all of them is
-   reported, and the ratio to three decimals (the target sits at 0.5).
+   reported, and the ratio to three decimals (the target sits at 0.5). Two ways:
+   "one core each": both keep this script's affinity (one core, pinned as above), neurodyn
+   with `--threads 1`, JAX with this script's XLA_FLAGS (one thread);
+   "defaults, every core": both on all the machine's cores with their default settings
+   (neurodyn's `--threads 2` batch shards; JAX without XLA_FLAGS).
 """
 import argparse
 import json
@@ -39,6 +43,8 @@ ap.add_argument("--reps", type=int, default=20)
 ap.add_argument("--peers", default=os.path.join(os.path.dirname(__file__), "../../../shared/peers"))
 ap.add_argument("--gen-cases", default=None)
 ap.add_argument("--grad-sizes", default="32,128")
+ap.add_argument("--process-only", action="store_true",
+                help="only the whole-process comparison (part 3)")
 args = ap.parse_args()
 here = os.path.dirname(os.path.abspath(__file__))
 sizes = [int(s) for s in args.sizes.split(",")]
@@ -65,13 +71,32 @@ def jax_same(case, dtype, method):
     return rec[0]
 
 
-def whole_process(case, reps):
+ALL_CORES = set(range(os.cpu_count()))
+
+
+def every_core():
+    os.sched_setaffinity(0, ALL_CORES)
+
+
+def whole_process(case, reps, one_core):
     ts = []
+    cmd = [args.neurodyn, "grad", case] + (["--threads", "1"] if one_core else [])
     for _ in range(reps):
         t0 = time.perf_counter()
-        subprocess.run([args.neurodyn, "grad", case], check=True, capture_output=True)
+        subprocess.run(cmd, check=True, capture_output=True,
+                       preexec_fn=None if one_core else every_core)
         ts.append(time.perf_counter() - t0)
     return ts
+
+
+def jax_case(case, reps, one_core):
+    env = dict(os.environ)
+    if not one_core:
+        env.pop("XLA_FLAGS", None)
+    out = subprocess.run([sys.executable, os.path.join(args.peers, "jax_gnode_case.py"), case,
+                          str(reps)], check=True, capture_output=True, text=True, env=env,
+                         preexec_fn=None if one_core else every_core).stdout
+    return dict(line.split() for line in out.splitlines() if len(line.split()) == 2)
 
 
 tmp = tempfile.mkdtemp(prefix="nd-peer-")
@@ -84,7 +109,7 @@ print("| dtype | N | method | neurodyn backprop median (min) | neurodyn checkpoi
       "JAX median (min) | ratio of medians, faster mode (mins) | dopri5 steps neurodyn / JAX | "
       "loss neurodyn / JAX |")
 print("|---|---|---|---|---|---|---|---|---|")
-for dtype in ["f32", "f64"]:
+for dtype in [] if args.process_only else ["f32", "f64"]:
     for n in sizes:
         case = os.path.join(tmp, f"peer_gnode_n{n}.json")
         for method in ["rk4", "dopri5"]:
@@ -102,19 +127,19 @@ for dtype in ["f32", "f64"]:
                   f"{a['loss']:.10g} / {b['loss']:.10g}{'' if ok else ' MISMATCH'} |", flush=True)
 
 print()
-print("| case | `neurodyn grad` whole process median (min) | JAX compiled call median (min) | ratio |")
-print("|---|---|---|---|")
+print("| case | cores | `neurodyn grad` whole process median (min) | JAX compiled call median | ratio |")
+print("|---|---|---|---|---|")
 for n in [int(s) for s in args.grad_sizes.split(",")]:
     case = (os.path.join(args.gen_cases, f"gnode_n{n}.json") if args.gen_cases
             else os.path.join(tmp, f"peer_gnode_n{n}.json"))
-    # neurodyn's calls both before and after JAX's, so that a drift of the machine's speed
-    # during the comparison weighs on both sides alike
-    ts = whole_process(case, args.reps)
-    out = subprocess.run([sys.executable, os.path.join(args.peers, "jax_gnode_case.py"), case,
-                          str(args.reps)], check=True, capture_output=True, text=True).stdout
-    ts += whole_process(case, args.reps)
-    med, low = statistics.median(ts), min(ts)
-    jx = dict(line.split() for line in out.splitlines() if len(line.split()) == 2)
-    jmed = float(jx["median_s"])
-    print(f"| {os.path.basename(case)} | {med * 1e3:.1f} ms ({low * 1e3:.1f}) | {jmed * 1e3:.1f} ms | "
-          f"{med / jmed:.3f} |", flush=True)
+    for one_core in [True, False]:
+        # neurodyn's calls both before and after JAX's, so that a drift of the machine's speed
+        # during the comparison weighs on both sides alike
+        ts = whole_process(case, args.reps, one_core)
+        jx = jax_case(case, args.reps, one_core)
+        ts += whole_process(case, args.reps, one_core)
+        med, low = statistics.median(ts), min(ts)
+        jmed = float(jx["median_s"])
+        cores = "one each" if one_core else f"defaults, all {len(ALL_CORES)}"
+        print(f"| {os.path.basename(case)} | {cores} | {med * 1e3:.1f} ms ({low * 1e3:.1f}) | "
+              f"{jmed * 1e3:.1f} ms | {med / jmed:.3f} |", flush=True)
