@@ -197,6 +197,16 @@ fn grad_threads_split_a_large_batch_into_shards_with_the_same_gradient_to_roundi
     let small = cases_dir().join("gnode_rk4_mlp.json");
     let small = |threads: &str| run(&["grad", "--threads", threads, small.to_str().unwrap()]).1;
     assert_eq!(small("1"), small("4"));
+    // So does an adaptive solve (its steps depend on the whole batch).
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    v["solver"] = serde_json::json!({"method": "dopri5", "rtol": 1e-5, "atol": 1e-7});
+    let adaptive = dir.join("adaptive.json");
+    std::fs::write(&adaptive, v.to_string()).unwrap();
+    let adaptive = |threads: &str| run(&["grad", "--threads", threads, adaptive.to_str().unwrap()]);
+    let (one, two) = (adaptive("1"), adaptive("2"));
+    assert_eq!(one.0, 0, "{}", one.2);
+    assert_eq!(one.1, two.1, "an adaptive solve was split");
     let (code, _, err) = run(&["grad", "--threads", "0", p.to_str().unwrap()]);
     assert_eq!(code, 2, "no threads is bad input: {err}");
     assert!(err.contains("--threads"), "{err}");
