@@ -95,11 +95,12 @@ impl TimedData {
     }
 
     /// The loss and gradient (into `grads`, overwritten) summed over `shards` batch shards
-    /// (consecutive rows, as equal as the batch allows), computed in parallel: `f(shard, tape_budget, grads)` computes one
-    /// shard's (by [`Self::gradient`], with the loss normalised by the whole batch) with the
-    /// shard's share of [`AUTO_TAPE_BYTES`]. The shards' losses and gradients are summed in
-    /// shard order, so the result depends on `shards` only; one shard is the whole batch on one
-    /// tape. Returns the loss and the first shard's gradient mode.
+    /// (consecutive rows, as equal as the batch allows), computed in parallel:
+    /// `f(shard, tape_budget, grads)` computes one shard's (by [`Self::gradient`], with the
+    /// loss normalised by the whole batch) with the shard's share of [`AUTO_TAPE_BYTES`]. The
+    /// shards' losses and gradients are summed in shard order, so the result depends on
+    /// `shards` only; one shard is the whole batch on one tape. Returns the loss and the first
+    /// shard's gradient mode.
     ///
     /// # Errors
     /// The first shard's failure, in shard order.
@@ -143,6 +144,9 @@ impl TimedData {
         );
         // Time-major `[T][B][C]`: rows `lo..lo + rows` of every time.
         let take = |x: &[f64], c: usize| -> Vec<f64> {
+            if c == 0 {
+                return Vec::new();
+            }
             x.chunks_exact(b * c)
                 .flat_map(|at| &at[lo * c..(lo + rows) * c])
                 .copied()
@@ -371,6 +375,17 @@ pub(super) mod tests {
             assert_eq!(inputs.concat(), d.inputs, "{shards} shards");
             assert_eq!(targets.concat(), d.targets, "{shards} shards");
         }
+        // A model without inputs (a lowrank case may have none)
+        let none = TimedData {
+            inputs: Vec::new(),
+            ..data(7, SolveOptions::fixed(Method::Rk4, 0.1))
+        };
+        let part = none.rows(3, 2);
+        assert!(part.inputs.is_empty());
+        let want: Vec<f64> = (0..3)
+            .flat_map(|j| none.targets[j * 7 + 3..j * 7 + 5].to_vec())
+            .collect();
+        assert_eq!(part.targets, want);
     }
 
     #[test]
