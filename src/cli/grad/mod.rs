@@ -35,9 +35,9 @@ pub struct GradArgs {
     pub grad_mode: Route,
     /// Batch shards of a fixed-step ODE case's gradient (gnode, lowrank) computed in parallel,
     /// each on its own tape, when every shard keeps at least 8 batch rows and the solve is
-    /// large enough to gain from it (small cases and adaptive steps stay on one tape). The shards' gradients are summed
-    /// in order, so the result depends on this number, not on the machine; 1 computes the
-    /// whole batch on one tape.
+    /// large enough to gain from it (small cases and adaptive steps stay on one tape). The
+    /// shards' gradients are summed in order, so the result depends on this number, not on the
+    /// machine; 1 computes the whole batch on one tape.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: u16,
 }
