@@ -79,14 +79,15 @@ def every_core():
 
 
 def whole_process(case, reps, one_core):
+    """Times `neurodyn grad CASE.json`; returns the times and the printed loss."""
     ts = []
     cmd = [args.neurodyn, "grad", case] + (["--threads", "1"] if one_core else [])
     for _ in range(reps):
         t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True,
-                       preexec_fn=None if one_core else every_core)
+        out = subprocess.run(cmd, check=True, capture_output=True,
+                             preexec_fn=None if one_core else every_core).stdout
         ts.append(time.perf_counter() - t0)
-    return ts
+    return ts, json.loads(out)["loss"]
 
 
 def jax_case(case, reps, one_core):
@@ -127,19 +128,22 @@ for dtype in [] if args.process_only else ["f32", "f64"]:
                   f"{a['loss']:.10g} / {b['loss']:.10g}{'' if ok else ' MISMATCH'} |", flush=True)
 
 print()
-print("| case | cores | `neurodyn grad` whole process median (min) | JAX compiled call median | ratio |")
-print("|---|---|---|---|---|")
+print("| case | cores | `neurodyn grad` whole process median (min) | JAX compiled call median | ratio | "
+      "loss neurodyn / JAX |")
+print("|---|---|---|---|---|---|")
 for n in [int(s) for s in args.grad_sizes.split(",")]:
     case = (os.path.join(args.gen_cases, f"gnode_n{n}.json") if args.gen_cases
             else os.path.join(tmp, f"peer_gnode_n{n}.json"))
     for one_core in [True, False]:
         # neurodyn's calls both before and after JAX's, so that a drift of the machine's speed
         # during the comparison weighs on both sides alike
-        ts = whole_process(case, args.reps, one_core)
+        ts, loss = whole_process(case, args.reps, one_core)
         jx = jax_case(case, args.reps, one_core)
-        ts += whole_process(case, args.reps, one_core)
+        ts += whole_process(case, args.reps, one_core)[0]
         med, low = statistics.median(ts), min(ts)
-        jmed = float(jx["median_s"])
+        jmed, jloss = float(jx["median_s"]), float(jx["loss"])
+        ok = abs(loss - jloss) <= 1e-9 * abs(jloss)
         cores = "one each" if one_core else f"defaults, all {len(ALL_CORES)}"
         print(f"| {os.path.basename(case)} | {cores} | {med * 1e3:.1f} ms ({low * 1e3:.1f}) | "
-              f"{jmed * 1e3:.1f} ms | {med / jmed:.3f} |", flush=True)
+              f"{jmed * 1e3:.1f} ms | {med / jmed:.3f} | "
+              f"{loss:.12g} / {jloss:.12g}{'' if ok else ' MISMATCH'} |", flush=True)
