@@ -191,7 +191,8 @@ impl<'a, T: Float> MatMut<'a, T> {
         }
     }
 
-    /// Splits after row `r` (`0 ≤ r ≤ rows`).
+    /// Splits after row `r` (`0 ≤ r ≤ rows`); the parallel products' row halves.
+    #[cfg(feature = "rayon")]
     pub(crate) fn split_rows(self, r: usize) -> (MatMut<'a, T>, MatMut<'a, T>) {
         let cut = (r * self.rs).min(self.data.len());
         let (a, b) = self.data.split_at_mut(cut);
