@@ -6,5 +6,6 @@ mod huge_pages;
 static ALLOC: huge_pages::HugePageAlloc = huge_pages::HugePageAlloc;
 
 fn main() {
+    huge_pages::tune_malloc();
     std::process::exit(neurodyn::cli::main());
 }
