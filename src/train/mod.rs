@@ -425,7 +425,7 @@ fn batch_gradient<T: Float, M: SequenceModel<T>>(
     total: &mut Grads<T>,
 ) -> Result<f64, SolveError> {
     let per = idx.len().div_ceil(shards.len());
-    let work = |(s, sh): (usize, &mut Shard<T>)| {
+    let work = |s: usize, sh: &mut Shard<T>| {
         sh.grads.zero();
         sh.loss = T::ZERO;
         sh.weight = 0;
@@ -445,17 +445,7 @@ fn batch_gradient<T: Float, M: SequenceModel<T>>(
             Err(e) => sh.err = Some(e),
         }
     };
-    #[cfg(feature = "rayon")]
-    {
-        use rayon::prelude::*;
-        if shards.len() > 1 {
-            shards.par_iter_mut().enumerate().for_each(work);
-        } else {
-            shards.iter_mut().enumerate().for_each(work);
-        }
-    }
-    #[cfg(not(feature = "rayon"))]
-    shards.iter_mut().enumerate().for_each(work);
+    crate::parallel::par_map(shards, work);
     let w_total: usize = shards.iter().map(|s| s.weight).sum();
     total.zero();
     let mut loss = 0.0;

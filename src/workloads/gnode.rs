@@ -351,7 +351,7 @@ impl<T: Float> Workload for GnodeGrad<T> {
         let outs: Vec<Result<RunOutput, WorkloadError>> = if self.shards.len() == 1 {
             vec![shard_grad(model, opts, mode, norm, &mut self.shards[0])]
         } else {
-            par_map(&mut self.shards, |sh| {
+            par_map(&mut self.shards, |_, sh| {
                 shard_grad(model, opts, mode, norm, sh)
             })
         };

@@ -123,7 +123,7 @@ impl TimedData {
             lo += rows;
         }
         let budget = AUTO_TAPE_BYTES / shards;
-        let outs = par_map(&mut parts, |(d, g)| f(d, budget, g));
+        let outs = par_map(&mut parts, |_, (d, g)| f(d, budget, g));
         let mut total = 0.0;
         let mut first = None;
         for (out, (_, g)) in outs.into_iter().zip(&parts) {
