@@ -643,27 +643,22 @@ impl<T: Float> Segments<T> for DeferredSegs<'_, T> {
         let n = if tb { self.w.rows } else { self.w.cols } as usize;
         // `A` is a node, or (`NONE`: a fused cell's summed state, `x Wᵀ`) stored after `G` in
         // the same buffer.
-        let (m, k) = if a == NONE {
-            (
+        let node_a = (a != NONE).then(|| self.nodes[a as usize]);
+        let (m, k) = match node_a {
+            Some(an) => (an.rows as usize, an.cols as usize),
+            None => (
                 self.nodes[node as usize].rows as usize,
                 self.w.cols as usize,
-            )
-        } else {
-            let an = self.nodes[a as usize];
-            (an.rows as usize, an.cols as usize)
+            ),
         };
-        let a_len = if a == NONE { m * k } else { 0 };
+        let stored_a = if node_a.is_some() { 0 } else { m * k };
         let buf = self
             .grads
-            .get(node as usize, m * n + a_len)
+            .get(node as usize, m * n + stored_a)
             .expect("internal: a queued product's gradient was freed");
-        let (g, a_buf) = buf.split_at(m * n);
+        let (g, after_g) = buf.split_at(m * n);
         let g = MatRef::new(g, m, n);
-        let av = if a == NONE {
-            MatRef::new(a_buf, m, k)
-        } else {
-            MatRef::new(&self.val[self.nodes[a as usize].range()], m, k)
-        };
+        let av = MatRef::new(node_a.map_or(after_g, |an| &self.val[an.range()]), m, k);
         // Y = A Bᵀ: dB += Gᵀ A;   Y = A B: dB += Aᵀ G.
         if tb { (g.t(), av) } else { (av.t(), g) }
     }
